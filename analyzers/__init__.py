@@ -1,0 +1,17 @@
+"""Analyzers: one module each, each turning a MediaContext into a frozen result dataclass."""
+
+from analyzers.audio import AudioAnalyzer, AudioFeatures
+from analyzers.base import Analyzer, AnalyzerConfig, MediaKind, Result
+from analyzers.errors import MediaDecodeError, MediaindexError, ModelUnavailable, NotApplicable
+from analyzers.media import MediaContext
+from analyzers.text import TextAnalyzer, TextDescription
+
+# Every analyzer the pipeline runs, in no particular order (the pipeline orders them by `depends`).
+ALL_ANALYZERS: tuple[type[Analyzer], ...] = (AudioAnalyzer, TextAnalyzer)
+RESULT_TYPES: dict[str, type[Result]] = {a.name: a.result_type for a in ALL_ANALYZERS}
+
+__all__ = [
+    "ALL_ANALYZERS", "RESULT_TYPES", "Analyzer", "AnalyzerConfig", "AudioAnalyzer", "AudioFeatures",
+    "MediaContext", "MediaDecodeError", "MediaKind", "MediaindexError", "ModelUnavailable",
+    "NotApplicable", "Result", "TextAnalyzer", "TextDescription",
+]

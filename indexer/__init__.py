@@ -1,0 +1,1 @@
+"""mediaindex: scan, pipeline, queries and the command line over the analyzers and the store."""

@@ -1,0 +1,172 @@
+"""The `mediaindex` command: parses arguments, calls the Library, prints. Heavy imports happen late.
+
+Exit codes: 0 all good, 1 some files failed (all others indexed), 2 usage error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Sequence
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"mediaindex: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", help="store folder or http://HOST:PORT of a Chroma server [MEDIAINDEX_STORE]")
+    common.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    models = argparse.ArgumentParser(add_help=False)
+    models.add_argument("--workers", help="worker processes (default: number of cores) [MEDIAINDEX_WORKERS]")
+    models.add_argument("--asr-engine", choices=["whisper", "faster-whisper"], help="speech engine [MEDIAINDEX_ASR_ENGINE]")
+    models.add_argument("--asr-model", help="speech model name or local path [MEDIAINDEX_ASR_MODEL]")
+    models.add_argument("--language", help="fix the spoken language, e.g. en [MEDIAINDEX_LANGUAGE]")
+    models.add_argument("--detector-model", help="object detector ONNX file [MEDIAINDEX_DETECTOR_MODEL]")
+    models.add_argument("--spacy-model", help="spaCy model name or path [MEDIAINDEX_SPACY_MODEL]")
+    models.add_argument("--text-model", help="sentence-embedding model name or folder [MEDIAINDEX_TEXT_MODEL]")
+    limit = argparse.ArgumentParser(add_help=False)
+    limit.add_argument("-n", "--limit", type=int, default=10, help="how many results (default 10)")
+    limit.add_argument("--kind", choices=["audio", "video", "text"], help="only items of this kind")
+
+    parser = _Parser(prog="mediaindex", description="Index media folders by content and find more like this.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    p = sub.add_parser("index", parents=[common, models], help="analyse folders or files into the store")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
+    p = sub.add_parser("show", parents=[common], help="print everything known about one item")
+    p.add_argument("item", metavar="ITEM", help="a file path or an item id (or a unique prefix)")
+    p = sub.add_parser("similar", parents=[common, models, limit], help="items most like ITEM, with reasons")
+    p.add_argument("item", metavar="ITEM")
+    p.add_argument("--weights", help="space weights, e.g. audio=0.5,visual=0.3,text=0.2")
+    p = sub.add_parser("search", parents=[common, models, limit], help="items described by TEXT")
+    p.add_argument("text", metavar="TEXT")
+    p = sub.add_parser("recommend", parents=[common, models, limit], help="cold-start recommendations")
+    p.add_argument("--like", action="append", default=[], metavar="ITEM", help="an item you like (repeatable)")
+    p.add_argument("--dislike", action="append", default=[], metavar="ITEM", help="an item you dislike (repeatable)")
+    p.add_argument("--text", help="what you want, in words")
+    p.add_argument("--weights", help="space weights, e.g. audio=0.5,visual=0.3,text=0.2")
+    sub.add_parser("stats", parents=[common], help="counts of items, vectors and failures")
+    p = sub.add_parser("remove", parents=[common], help="drop one item from the index")
+    p.add_argument("item", metavar="ITEM")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; user errors print one line, never a traceback."""
+    args = build_parser().parse_args(argv)
+    from analyzers.errors import MediaindexError
+
+    try:
+        code = _dispatch(args)
+    except MediaindexError as e:
+        print(f"mediaindex: {e}", file=sys.stderr)
+        code = EXIT_USAGE
+    except KeyboardInterrupt:
+        print("mediaindex: interrupted", file=sys.stderr)
+        code = EXIT_INTERRUPTED
+    except BrokenPipeError:
+        code = EXIT_OK
+    sys.exit(code)
+
+
+def _config(args: argparse.Namespace):
+    """The frozen Config from these flags, the environment and defaults."""
+    from indexer.config import Config
+
+    names = ("store", "workers", "asr_engine", "asr_model", "language", "detector_model", "spacy_model", "text_model")
+    return Config.build({n: getattr(args, n, None) for n in names})
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Call the Library method for the command and print its answer."""
+    from indexer.library import Library
+    from indexer.query import parse_weights
+
+    library = Library(_config(args))
+    if args.command == "index":
+        report = library.index(args.paths, progress=not args.no_progress)
+        _print_index(report, args.json)
+        if report.interrupted:
+            return EXIT_INTERRUPTED
+        return EXIT_SOME_FAILED if report.failed else EXIT_OK
+    if args.command == "show":
+        record = library.show(args.item)
+        _emit(args.json, record.to_json(), _format_record(record.to_json()))
+    elif args.command == "similar":
+        answer = library.similar(args.item, args.limit, weights=parse_weights(args.weights), kind=args.kind)
+        _print_answer(answer, args.json)
+    elif args.command == "search":
+        _print_answer(library.search(args.text, args.limit, kind=args.kind), args.json)
+    elif args.command == "recommend":
+        answer = library.recommend(args.like, args.dislike, args.text, args.limit,
+                                   weights=parse_weights(args.weights), kind=args.kind)
+        _print_answer(answer, args.json)
+    elif args.command == "stats":
+        stats = library.stats()
+        _emit(args.json, stats, "\n".join(f"{k}: {v}" for k, v in stats.items()))
+    elif args.command == "remove":
+        record = library.remove(args.item)
+        _emit(args.json, {"removed": record.id, "path": record.path}, f"removed {record.id} {record.path}")
+    return EXIT_OK
+
+
+def _emit(as_json: bool, data: Any, text: str) -> None:
+    """Print JSON or the human text."""
+    print(json.dumps(data, indent=2, ensure_ascii=False) if as_json else text)
+
+
+def _print_index(report, as_json: bool) -> None:
+    """The index report: JSON on stdout, or a summary with each failure on its own line."""
+    if as_json:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        return
+    state = "interrupted; run again to resume" if report.interrupted else "done"
+    print(f"{state}: {report.indexed} indexed, {report.unchanged} unchanged, {report.moved} moved, "
+          f"{report.removed} removed, {len(report.failed)} failed, in {report.elapsed_s:.1f} s")
+    for item in report.partial:
+        print(f"  partial  {item['path']}: {item['warning']}")
+    for failure in report.failed:
+        print(f"  failed   {failure.path} [{failure.analyzer}]: {failure.error}")
+
+
+def _print_answer(answer, as_json: bool) -> None:
+    """Results as JSON, or one line each: score, kind, path, reason."""
+    if as_json:
+        print(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+        return
+    if not answer.results:
+        print("no results")
+    for hit in answer.results:
+        print(f"{hit.score:.3f}  {hit.kind:<5}  {hit.path}  — {hit.reason}")
+    for hit in answer.duplicates:
+        print(f"duplicate  {hit.path}  — {hit.reason}")
+
+
+def _format_record(record: dict[str, Any]) -> str:
+    """A readable view of one record: header lines, then each analyzer's fields."""
+    lines = [f"{k}: {record[k]}" for k in ("id", "path", "kind", "duration_s")]
+    for key, value in record.items():
+        if isinstance(value, dict):
+            lines.append(f"{key}:")
+            for field_name, field_value in value.items():
+                text = str(field_value)
+                lines.append(f"  {field_name}: {text if len(text) < 100 else text[:97] + '...'}")
+    for failure in record.get("failures", []):
+        lines.append(f"failed [{failure['analyzer']}]: {failure['error']}")
+    for warning in record.get("warnings", []):
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,341 @@
+"""The Python API: a Library indexes folders into the store and answers questions about them.
+
+The CLI and the web server are thin faces over this class.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from analyzers.base import MediaKind
+from indexer import query
+from indexer.config import Config
+from indexer.errors import UsageError
+from indexer.hashing import content_id
+from indexer.lock import IndexLock
+from indexer.pipeline import Job, Outcome, make_executor, plan
+from indexer.progress import Progress
+from indexer.scan import MediaFile, scan
+from store import Failure, FileEntry, ItemRecord, Store, is_server_location
+
+WRITE_EVERY_ITEMS = 32
+WRITE_EVERY_S = 5.0
+HASH_THREADS = 4
+
+
+@dataclass
+class IndexReport:
+    """What an index run did; `to_json` is the documented `index --json` contract."""
+
+    indexed: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    removed: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    partial: list[dict[str, str]] = field(default_factory=list)
+    items: list[dict[str, str]] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    interrupted: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """indexed, unchanged, removed, failed [{path, analyzer, error}], items [{id, path, kind}] and extras."""
+        return {
+            "indexed": self.indexed, "unchanged": self.unchanged, "removed": self.removed,
+            "failed": [f.__dict__ for f in self.failed], "items": self.items,
+            "moved": self.moved, "partial": self.partial, "elapsed_s": round(self.elapsed_s, 3),
+            "interrupted": self.interrupted,
+        }
+
+
+class Library:
+    """A media library in one store: `index`, `show`, `similar`, `search`, `recommend`, `stats`, `remove`."""
+
+    def __init__(self, config: Config | None = None, *, executor=None):
+        self.config = config or Config.build()
+        self._executor = executor  # tests may pass an InlineExecutor with small fake analyzers
+        self._store: Store | None = None
+
+    def store(self, create: bool = False) -> Store:
+        """The store, opened on first use; read-only commands refuse to create an empty one."""
+        if self._store is None:
+            location = self.config.store
+            if not is_server_location(location) and not create and not Path(location).exists():
+                raise UsageError(f"no mediaindex store at {location}: run `mediaindex index PATH` first")
+            self._store = Store(location, create=create)
+        return self._store
+
+    # ---- indexing --------------------------------------------------------------------------
+
+    def index(self, paths: Sequence[str | Path], progress: bool = False) -> IndexReport:
+        """Index folders or files: analyse what is new or changed, skip the rest, drop what is gone."""
+        if not paths:
+            raise UsageError("index needs at least one PATH")
+        roots = [Path(p).absolute() for p in paths]
+        for root in roots:
+            if not root.exists():
+                raise UsageError(f"no such file or folder: {root}")
+        started = time.monotonic()
+        if not is_server_location(self.config.store):
+            Path(self.config.store).mkdir(parents=True, exist_ok=True)
+        with IndexLock(self.config.store), _sigterm_as_interrupt():
+            report = _IndexRun(self, roots, progress).run()
+        report.elapsed_s = time.monotonic() - started
+        return report
+
+    # ---- questions -------------------------------------------------------------------------
+
+    def resolve(self, item: str) -> str:
+        """An item id from a path (indexed file), a full id, or a unique id prefix."""
+        store = self.store()
+        path = Path(item)
+        if path.exists():
+            entry = store.file_entry(str(path.absolute()))
+            if entry is not None:
+                return entry.item_id
+            if path.is_file():
+                item_id = content_id(path)
+                if store.get([item_id]):
+                    return item_id
+            raise UsageError(f"{item} is not indexed: run `mediaindex index` on its folder first")
+        ids = [i for i in store.summaries() if i.startswith(item.lower())] if len(item) >= 4 else []
+        if len(ids) == 1:
+            return ids[0]
+        if len(ids) > 1:
+            raise UsageError(f"{item!r} matches {len(ids)} items: give more of the id")
+        raise UsageError(f"no indexed item with path or id {item!r}")
+
+    def show(self, item: str) -> ItemRecord:
+        """The full record of one item."""
+        return self.store().get([self.resolve(item)])[0]
+
+    def similar(self, item: str, limit: int = 10, **options: Any) -> query.Answer:
+        """Items most like this one, fused over the vector spaces it has, each with a reason."""
+        return query.similar(self.store(), self.resolve(item), _limit(limit), **options)
+
+    def search(self, text: str, limit: int = 10, **options: Any) -> query.Answer:
+        """Items whose description is closest in meaning to a free-text query."""
+        if not text.strip():
+            raise UsageError("search needs some words")
+        return query.search(self.store(), self._text_embedder(), text, _limit(limit), **options)
+
+    def recommend(self, like: Sequence[str] = (), dislike: Sequence[str] = (), text: str | None = None,
+                  limit: int = 10, **options: Any) -> query.Answer:
+        """Cold-start recommendations from liked and disliked items and/or a description."""
+        if not like and not text:
+            raise UsageError("recommend needs --like ITEM or --text DESCRIPTION")
+        embed = self._text_embedder() if text else None
+        return query.recommend(self.store(), [self.resolve(i) for i in like], [self.resolve(i) for i in dislike],
+                               text, embed, _limit(limit), **options)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts by kind and space, failures, total duration and where the store is."""
+        return query.stats(self.store(), self.config.store)
+
+    def remove(self, item: str) -> ItemRecord:
+        """Drop one item (its record, vectors and file entries) from the index."""
+        record = self.show(item)
+        with IndexLock(self.config.store):
+            self.store().remove([record.id])
+        return record
+
+    def _text_embedder(self):
+        """A function embedding text like the text analyzer does (loads the text model once)."""
+        from analyzers.text import TextAnalyzer
+
+        analyzer = TextAnalyzer(self.config.analyzers)
+        return analyzer.embed
+
+
+def _limit(limit: int) -> int:
+    """Validate -n/--limit."""
+    if not isinstance(limit, int) or limit < 1:
+        raise UsageError(f"limit must be a whole number of at least 1, got {limit!r}")
+    return limit
+
+
+class _sigterm_as_interrupt:
+    """Within the block, SIGTERM (kill) stops the run like Ctrl-C, so it ends with a consistent store."""
+
+    def __enter__(self):
+        self._previous = signal.getsignal(signal.SIGTERM)
+        try:
+            signal.signal(signal.SIGTERM, self._raise)
+        except ValueError:  # not the main thread: leave signals alone
+            self._previous = None
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+
+class _IndexRun:
+    """One `index` call: scan, skip unchanged, hash, plan, analyse, write in batches, drop what is gone."""
+
+    def __init__(self, library: Library, roots: list[Path], show_progress: bool):
+        self.library = library
+        self.config = library.config
+        self.roots = roots
+        self.show_progress = show_progress
+        self.store = library.store(create=True)
+        self.report = IndexReport()
+        self.files_by_path: dict[str, MediaFile] = {}
+        self.pending_records: list[ItemRecord] = []
+        self.pending_files: list[FileEntry] = []
+        self.last_write = time.monotonic()
+
+    def run(self) -> IndexReport:
+        """Do the whole run; Ctrl-C stops promptly and keeps everything finished so far."""
+        skip = [] if is_server_location(self.config.store) else [self.config.store]
+        found = scan(self.roots, skip_dirs=skip)
+        self.report.failed.extend(found.failures)
+        known = self.store.files()
+        summaries = self.store.summaries()
+        todo = []
+        for media in found.files:
+            self.files_by_path[str(media.path)] = media
+            entry = known.get(str(media.path))
+            if entry is not None and _unchanged(media, entry, summaries.get(entry.item_id)):
+                self.report.unchanged += 1
+                self.report.items.append(_item_summary(entry.item_id, str(media.path), summaries[entry.item_id]["kind"]))
+            else:
+                todo.append(media)
+        progress = Progress(len(todo), enabled=self.show_progress)
+        executor = self.library._executor or make_executor(self.config.analyzers, self.config.workers)
+        try:
+            for outcome in executor.run(self._jobs(todo, summaries, progress)):
+                self._collect(outcome)
+                progress.advance(Path(outcome.job.path).name)
+                self._flush_if_due()
+        except KeyboardInterrupt:
+            self.report.interrupted = True
+            executor.close(kill=True)
+        else:
+            executor.close()
+        finally:
+            progress.close()
+            self._flush()
+        if not self.report.interrupted:
+            self._drop_gone(found)
+        return self.report
+
+    def _jobs(self, todo: list[MediaFile], summaries: dict[str, dict], progress: Progress) -> Iterator[Job]:
+        """Hash changed files on a few threads and yield a job for each that needs analysis."""
+        scheduled: set[str] = set()
+        with cf.ThreadPoolExecutor(HASH_THREADS) as pool:
+            for media, item_id in zip(todo, pool.map(_hash_or_none, todo)):
+                path = str(media.path)
+                if item_id is None:
+                    self.report.failed.append(Failure(path, "scan", "vanished or became unreadable during the run"))
+                    progress.advance(media.path.name)
+                    continue
+                existing = self.store.get([item_id])[0] if item_id in summaries else None
+                run = plan(existing.kind if existing else media.kind.value, existing.versions if existing else {})
+                if item_id in scheduled or not run:
+                    self._add_file(media, item_id, existing)
+                    progress.advance(media.path.name)
+                    continue
+                scheduled.add(item_id)
+                inputs = {k: v for k, v in existing.results.items() if k not in run} if existing else {}
+                yield Job(path, existing.kind if existing else media.kind.value, item_id, run, inputs,
+                          tuple(str(r) for r in media.reviews))
+
+    def _add_file(self, media: MediaFile, item_id: str, existing: ItemRecord | None) -> None:
+        """A file whose content is already analysed (moved, copied, touched): record where it is now."""
+        entry = FileEntry(str(media.path), media.size, media.mtime_ns, item_id, media.sidecar_signature())
+        self.pending_files.append(entry)
+        if existing is not None and existing.path != str(media.path):
+            if existing.path and not Path(existing.path).exists():
+                self.report.moved += 1
+            existing.path = str(media.path)
+            self.pending_records.append(existing)
+        kind = existing.kind if existing else media.kind.value
+        self.report.items.append(_item_summary(item_id, str(media.path), kind))
+        self._flush_if_due()
+
+    def _collect(self, outcome: Outcome) -> None:
+        """Merge one outcome into its item record (or a failure) and queue it for writing."""
+        job = outcome.job
+        self.report.failed.extend(outcome.failures)
+        if outcome.fatal:
+            self.store.delete_files([job.path])  # a file that no longer decodes no longer stands for its old item
+            return
+        media = self.files_by_path[job.path]
+        previous = self.store.get([job.item_id])
+        record = previous[0] if previous else ItemRecord(job.item_id, outcome.kind, job.path, added_at=time.time())
+        record.kind, record.path = outcome.kind, job.path
+        if outcome.duration_s is not None:
+            record.duration_s = round(outcome.duration_s, 3)
+        record.results.update(outcome.results)
+        for name in job.run:
+            record.versions.pop(name, None)
+        record.versions.update(outcome.versions)
+        record.failures = list(outcome.failures)
+        record.warnings = list(outcome.warnings)
+        if outcome.warnings:
+            self.report.partial.append({"path": job.path, "warning": "; ".join(outcome.warnings)})
+        self.pending_records.append(record)
+        self.pending_files.append(FileEntry(job.path, media.size, media.mtime_ns, job.item_id, media.sidecar_signature()))
+        self.report.indexed += 1
+        self.report.items.append(_item_summary(job.item_id, job.path, outcome.kind))
+
+    def _flush_if_due(self) -> None:
+        """Write queued records when enough are waiting or enough time has passed."""
+        if len(self.pending_records) >= WRITE_EVERY_ITEMS or time.monotonic() - self.last_write >= WRITE_EVERY_S:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write queued records and file entries in one batch (vectors, then records, then files)."""
+        if self.pending_records or self.pending_files:
+            self.store.put(self.pending_records, self.pending_files)
+        self.pending_records, self.pending_files = [], []
+        self.last_write = time.monotonic()
+
+    def _drop_gone(self, found) -> None:
+        """Forget files under the indexed roots that are gone, then items no file stands for any more."""
+        seen = set(self.files_by_path) | {f.path for f in found.failures}
+        gone = [p for p in self.store.files() if _under(p, self.roots) and p not in seen]
+        self.store.delete_files(gone)
+        live = {entry.item_id for entry in self.store.files().values()}
+        orphans = [i for i, meta in self.store.summaries().items()
+                   if i not in live and meta.get("kind") != MediaKind.TEXT.value]
+        self.store.remove(orphans)
+        self.report.removed = len(orphans)
+
+
+def _hash_or_none(media: MediaFile) -> str | None:
+    """The content id of a file, or None if it vanished or cannot be read."""
+    try:
+        return content_id(media.path)
+    except OSError:
+        return None
+
+
+def _unchanged(media: MediaFile, entry: FileEntry, summary: dict | None) -> bool:
+    """Same size, mtime and review files as last time, and every analyzer's result is current."""
+    if summary is None or (entry.size, entry.mtime_ns) != (media.size, media.mtime_ns):
+        return False
+    if entry.sidecar_sig != media.sidecar_signature():
+        return False
+    versions = {k[2:]: v for k, v in summary.items() if k.startswith("v.")}
+    return not plan(summary["kind"], versions)
+
+
+def _under(path: str, roots: list[Path]) -> bool:
+    """True when a path is one of the roots or inside one."""
+    return any(path == str(r) or path.startswith(str(r) + os.sep) for r in roots)
+
+
+def _item_summary(item_id: str, path: str, kind: str) -> dict[str, str]:
+    """The {id, path, kind} triple of the index report."""
+    return {"id": item_id, "path": path, "kind": kind}

@@ -1,0 +1,222 @@
+"""The pipeline: plans which analyzers a file needs, runs them in worker processes, catches their errors.
+
+Each worker builds every analyzer once and loads each model on first use, so a model is loaded
+once per worker, not once per file. The pipeline does not know which executor runs it.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+import signal
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Mapping
+
+from analyzers import ALL_ANALYZERS, Analyzer, AnalyzerConfig, MediaContext, MediaKind, Result
+from analyzers.errors import MediaDecodeError, NotApplicable
+from store.records import Failure
+
+ANALYZERS_BY_NAME: dict[str, type[Analyzer]] = {a.name: a for a in ALL_ANALYZERS}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file to analyse: which analyzers to run, and the cached results they may depend on."""
+
+    path: str
+    kind: str
+    item_id: str
+    run: tuple[str, ...]
+    inputs: Mapping[str, Result] = field(default_factory=dict)
+    reviews: tuple[str, ...] = ()
+
+
+@dataclass
+class Outcome:
+    """What analysing one file gave: results, the analyzer versions now current, failures, warnings."""
+
+    job: Job
+    kind: str
+    duration_s: float | None = None
+    results: dict[str, Result] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    fatal: bool = False  # nothing decoded: the file is a failed entry, not an item
+
+
+def applicable(kind: str) -> list[type[Analyzer]]:
+    """Analyzers that apply to a media kind, ordered so each comes after what it depends on."""
+    todo = [a for a in ALL_ANALYZERS if MediaKind(kind) in a.media_kinds]
+    ordered: list[type[Analyzer]] = []
+    while todo:
+        ready = [a for a in todo if all(d not in {t.name for t in todo} for d in a.depends)]
+        if not ready:
+            raise RuntimeError(f"analyzer dependency cycle among {[a.name for a in todo]}")
+        ordered += ready
+        todo = [a for a in todo if a not in ready]
+    return ordered
+
+
+def plan(kind: str, versions: Mapping[str, str]) -> tuple[str, ...]:
+    """Analyzers to run: those whose cached version is missing or stale, plus everything depending on them."""
+    rerun: list[str] = []
+    for analyzer in applicable(kind):
+        stale = versions.get(analyzer.name) != analyzer.version
+        if stale or any(d in rerun for d in analyzer.depends):
+            rerun.append(analyzer.name)
+    return tuple(rerun)
+
+
+class Worker:
+    """Holds one instance of each analyzer for the life of a worker process."""
+
+    def __init__(self, config: AnalyzerConfig, analyzers: Mapping[str, Analyzer] | None = None):
+        self.analyzers = dict(analyzers) if analyzers else {a.name: a(config) for a in ALL_ANALYZERS}
+
+    def run(self, job: Job) -> Outcome:
+        """Decode the file once and run the planned analyzers; one analyzer's failure never stops another."""
+        outcome = Outcome(job, job.kind)
+        ctx = MediaContext(job.path, job.reviews)
+        try:
+            streams = ctx.streams()
+        except MediaDecodeError as e:
+            return _fatal(outcome, "decode", str(e))
+        if not (streams["has_audio"] or streams["has_video"]):
+            return _fatal(outcome, "decode", "no audio or video stream")
+        if job.kind == MediaKind.VIDEO.value and not streams["has_video"]:
+            outcome.kind = MediaKind.AUDIO.value  # e.g. an audio-only .mp4 or .webm
+        results = dict(job.inputs)
+        decode_errors = []
+        for name in job.run:
+            analyzer = self.analyzers[name]
+            if MediaKind(outcome.kind) not in analyzer.media_kinds:
+                continue
+            inputs = {d: results[d] for d in analyzer.depends if d in results}
+            try:
+                analyzer.load()
+                results[name] = outcome.results[name] = analyzer.analyze(ctx, inputs)
+                outcome.versions[name] = analyzer.version
+            except NotApplicable:
+                outcome.versions[name] = analyzer.version
+            except MediaDecodeError as e:
+                decode_errors.append(str(e))
+                outcome.failures.append(Failure(job.path, name, str(e)))
+            except Exception as e:  # the one broad except: any analyzer bug is that file's failure, not the run's
+                outcome.failures.append(Failure(job.path, name, f"{type(e).__name__}: {_first_line(e)}"))
+        if decode_errors and not any(ANALYZERS_BY_NAME[n].reads_media for n in results):
+            return _fatal(outcome, "decode", decode_errors[0])
+        outcome.warnings = list(ctx.warnings)
+        try:
+            outcome.duration_s = ctx.duration_s
+        except MediaDecodeError:
+            outcome.duration_s = None
+        return outcome
+
+
+def _fatal(outcome: Outcome, analyzer: str, reason: str) -> Outcome:
+    """Mark an outcome as a failed file: nothing of it decodes."""
+    outcome.fatal = True
+    outcome.results.clear()
+    outcome.versions.clear()
+    outcome.failures = [Failure(outcome.job.path, analyzer, reason)]
+    return outcome
+
+
+def _first_line(error: Exception) -> str:
+    """The first line of an exception's text, bounded, for a failure reason."""
+    lines = str(error).strip().splitlines()
+    return lines[0][:200] if lines else ""
+
+
+# ---- executors: the same `submit`/`results` interface in-process and on a process pool --------
+
+_worker: Worker | None = None
+
+
+def _init_worker(config: AnalyzerConfig) -> None:
+    """Process-pool initializer: build the analyzers once; leave Ctrl-C to the parent."""
+    global _worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker = Worker(config)
+
+
+def _run_in_worker(job: Job) -> Outcome:
+    """Run one job in a pool worker with that worker's analyzers."""
+    assert _worker is not None, "worker not initialised"
+    return _worker.run(job)
+
+
+class InlineExecutor:
+    """Runs jobs one at a time in this process (workers=1, and tests)."""
+
+    def __init__(self, config: AnalyzerConfig, worker: Worker | None = None):
+        self.worker = worker or Worker(config)
+
+    def run(self, jobs: Iterable[Job]) -> Iterator[Outcome]:
+        """Yield each job's outcome as it finishes."""
+        for job in jobs:
+            yield self.worker.run(job)
+
+    def close(self, kill: bool = False) -> None:
+        """Nothing to stop in-process."""
+
+
+class PoolExecutor:
+    """Runs jobs on a pool of worker processes, a bounded number in flight at once."""
+
+    MAX_ATTEMPTS = 3  # a file in flight when a worker died this often is reported failed
+
+    def __init__(self, config: AnalyzerConfig, workers: int):
+        self.config = config
+        self.workers = workers
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> cf.ProcessPoolExecutor:
+        """A fresh pool whose workers build the analyzers once."""
+        return cf.ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self.config,))
+
+    def run(self, jobs: Iterable[Job]) -> Iterator[Outcome]:
+        """Yield outcomes as they complete; files in flight when a worker dies are retried, then failed."""
+        jobs = iter(jobs)
+        pending: dict[cf.Future, Job] = {}
+        attempts: dict[str, int] = {}
+        while True:
+            while len(pending) < 2 * self.workers and (job := next(jobs, None)) is not None:
+                pending[self.pool.submit(_run_in_worker, job)] = job
+            if not pending:
+                return
+            done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            broken = False
+            for future in done:
+                try:
+                    outcome = future.result()
+                except cf.process.BrokenProcessPool:
+                    broken = True
+                    continue
+                pending.pop(future)
+                yield outcome
+            if broken:  # every job still pending died with the pool: retry them on a new one
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = self._new_pool()
+                for job in list(pending.values()):
+                    attempts[job.path] = attempts.get(job.path, 0) + 1
+                pending_jobs = list(pending.values())
+                pending.clear()
+                for job in pending_jobs:
+                    if attempts[job.path] >= self.MAX_ATTEMPTS:
+                        yield _fatal(Outcome(job, job.kind), "worker", "a worker process died while analysing it")
+                    else:
+                        pending[self.pool.submit(_run_in_worker, job)] = job
+
+    def close(self, kill: bool = False) -> None:
+        """Stop the pool; with kill, terminate busy workers at once (Ctrl-C)."""
+        if kill:
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                process.terminate()
+        self.pool.shutdown(wait=not kill, cancel_futures=True)
+
+
+def make_executor(config: AnalyzerConfig, workers: int):
+    """An in-process executor for one worker, a process pool for more."""
+    return InlineExecutor(config) if workers <= 1 else PoolExecutor(config, min(workers, os.cpu_count() or workers))

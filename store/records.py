@@ -1,0 +1,120 @@
+"""Turns analysis results into Chroma records (flat metadata, a JSON document, vectors) and back."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from analyzers import RESULT_TYPES, Result
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One thing that went wrong: the file, the analyzer (or "decode"/"scan") and why."""
+
+    path: str
+    analyzer: str
+    error: str
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """Where an item's content was last seen, so an unchanged file is skipped without hashing."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    item_id: str
+    sidecar_sig: str = ""
+
+
+@dataclass
+class ItemRecord:
+    """Everything known about one item (one content id): its file, kind and each analyzer's result."""
+
+    id: str
+    kind: str
+    path: str | None
+    duration_s: float | None = None
+    added_at: float = 0.0
+    results: dict[str, Result] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def vectors(self) -> dict[str, list[float]]:
+        """The item's vector in each space its analyses fill (space name -> vector)."""
+        out = {}
+        for name, result in self.results.items():
+            space = _space_of(name)
+            if space and getattr(result, "vector", None):
+                out[space] = list(result.vector)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """The record `show --json` prints: id, path, kind, duration_s and one object per analyzer."""
+        out: dict[str, Any] = {
+            "id": self.id, "path": self.path, "kind": self.kind, "duration_s": self.duration_s,
+            "added_at": self.added_at, "partial": bool(self.warnings), "warnings": list(self.warnings),
+        }
+        for name, result in sorted(self.results.items()):
+            data = result.to_dict()
+            data.pop("vector", None)
+            out[name] = data
+        out["failures"] = [f.__dict__ for f in self.failures]
+        return out
+
+    def to_metadata(self) -> dict[str, Any]:
+        """Flat, filterable metadata: `kind`, `path`, `audio.tempo_bpm`, `v.audio` (analyzer version)..."""
+        meta: dict[str, Any] = {"kind": self.kind, "added_at": self.added_at, "partial": bool(self.warnings),
+                                "failed": len(self.failures)}
+        if self.path:
+            meta["path"] = self.path
+        if self.duration_s is not None:
+            meta["duration_s"] = float(self.duration_s)
+        for name, version in self.versions.items():
+            meta[f"v.{name}"] = version
+        for name, result in self.results.items():
+            for key, value in result.to_dict().items():
+                if key != "vector" and _is_metadata_value(value):
+                    meta[f"{name}.{key}"] = list(value) if isinstance(value, (list, tuple)) else value
+        return meta
+
+    def to_document(self) -> str:
+        """The full record as JSON, vectors included, so the item can be rebuilt without re-analysis."""
+        return json.dumps({
+            "id": self.id, "kind": self.kind, "path": self.path, "duration_s": self.duration_s,
+            "added_at": self.added_at, "versions": self.versions, "warnings": self.warnings,
+            "failures": [f.__dict__ for f in self.failures],
+            "results": {name: r.to_dict() for name, r in self.results.items()},
+        })
+
+    @classmethod
+    def from_document(cls, document: str) -> "ItemRecord":
+        """Rebuild a record from `to_document`; results of analyzers no longer known are dropped."""
+        data = json.loads(document)
+        results = {name: RESULT_TYPES[name].from_dict(r) for name, r in data.get("results", {}).items()
+                   if name in RESULT_TYPES}
+        return cls(
+            id=data["id"], kind=data["kind"], path=data.get("path"), duration_s=data.get("duration_s"),
+            added_at=data.get("added_at", 0.0), results=results,
+            versions={k: v for k, v in data.get("versions", {}).items() if k in RESULT_TYPES},
+            failures=[Failure(**f) for f in data.get("failures", [])], warnings=data.get("warnings", []),
+        )
+
+
+def _space_of(analyzer_name: str) -> str | None:
+    """The vector space an analyzer's results go to, from the analyzer class."""
+    from analyzers import ALL_ANALYZERS
+
+    return next((a.space for a in ALL_ANALYZERS if a.name == analyzer_name), None)
+
+
+def _is_metadata_value(value: Any) -> bool:
+    """Chroma metadata holds scalars and non-empty lists of one scalar type; numbers lists are left out."""
+    if isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)) and value:
+        return all(isinstance(v, str) for v in value)
+    return False

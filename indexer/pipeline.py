@@ -7,8 +7,11 @@ once per worker, not once per file. The pipeline does not know which executor ru
 from __future__ import annotations
 
 import concurrent.futures as cf
+import multiprocessing
 import os
 import signal
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Mapping
 
@@ -134,11 +137,25 @@ def _first_line(error: Exception) -> str:
 _worker: Worker | None = None
 
 
-def _init_worker(config: AnalyzerConfig) -> None:
-    """Process-pool initializer: build the analyzers once; leave Ctrl-C to the parent."""
+def _init_worker(config: AnalyzerConfig, parent_pid: int) -> None:
+    """Process-pool initializer: build the analyzers once; leave Ctrl-C to the parent; die with it."""
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_when_gone(parent_pid)
     _worker = Worker(config)
+
+
+def _exit_when_gone(parent_pid: int, every_s: float = 1.0) -> None:
+    """Watch the indexing process from a daemon thread; if it dies (even by kill -9), end this worker."""
+    def watch() -> None:
+        while True:
+            time.sleep(every_s)
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _run_in_worker(job: Job) -> Outcome:
@@ -174,7 +191,10 @@ class PoolExecutor:
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         """A fresh pool whose workers build the analyzers once."""
-        return cf.ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self.config,))
+        # forkserver: workers do not inherit this process's open files (the store lock, Chroma's handles)
+        context = multiprocessing.get_context("forkserver")
+        return cf.ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
+                                      initargs=(self.config, os.getpid()))
 
     def run(self, jobs: Iterable[Job]) -> Iterator[Outcome]:
         """Yield outcomes as they complete; files in flight when a worker dies are retried, then failed."""

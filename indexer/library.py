@@ -190,6 +190,7 @@ class _IndexRun:
         self.store = library.store(create=True)
         self.report = IndexReport()
         self.files_by_path: dict[str, MediaFile] = {}
+        self.existing: dict[str, ItemRecord] = {}  # records of items being re-analysed, read once
         self.pending_records: list[ItemRecord] = []
         self.pending_files: list[FileEntry] = []
         self.last_write = time.monotonic()
@@ -246,6 +247,8 @@ class _IndexRun:
                     progress.advance(media.path.name)
                     continue
                 scheduled.add(item_id)
+                if existing is not None:
+                    self.existing[item_id] = existing
                 inputs = {k: v for k, v in existing.results.items() if k not in run} if existing else {}
                 yield Job(path, existing.kind if existing else media.kind.value, item_id, run, inputs,
                           tuple(str(r) for r in media.reviews))
@@ -271,8 +274,8 @@ class _IndexRun:
             self.store.delete_files([job.path])  # a file that no longer decodes no longer stands for its old item
             return
         media = self.files_by_path[job.path]
-        previous = self.store.get([job.item_id])
-        record = previous[0] if previous else ItemRecord(job.item_id, outcome.kind, job.path, added_at=time.time())
+        record = self.existing.pop(job.item_id, None) or ItemRecord(job.item_id, outcome.kind, job.path,
+                                                                     added_at=time.time())
         record.kind, record.path = outcome.kind, job.path
         if outcome.duration_s is not None:
             record.duration_s = round(outcome.duration_s, 3)

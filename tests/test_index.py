@@ -11,6 +11,7 @@ import pytest
 
 import analyzers.audio
 from indexer.library import Library
+from indexer.pipeline import Worker
 from tests import synth
 
 
@@ -63,7 +64,7 @@ def test_changed_content_is_reanalysed(library: Library, media_dir: Path):
 def test_version_bump_reruns_only_that_analyzer_and_its_dependents(library: Library, media_dir: Path, monkeypatch):
     library.index([media_dir])
     ran: list[str] = []
-    real_run = library_worker_run = __import__("indexer.pipeline", fromlist=["Worker"]).Worker.run
+    real_run = Worker.run
 
     def spy(self, job):
         ran.extend(job.run)
@@ -75,7 +76,6 @@ def test_version_bump_reruns_only_that_analyzer_and_its_dependents(library: Libr
     assert report.indexed == 3
     assert sorted(set(ran)) == ["audio", "text"]  # text depends on audio; nothing else re-ran
     assert library.show(str(media_dir / "major.wav")).versions["audio"] == "999"
-    del library_worker_run
 
 
 def test_bad_files_fail_with_a_reason_and_the_rest_index(library: Library, media_dir: Path):

@@ -1,0 +1,72 @@
+"""The store: records round-trip, schema versions are checked, batches respect Chroma's limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analyzers import AudioFeatures, TextDescription
+from store import Failure, FileEntry, ItemRecord, Store, StoreError
+
+
+def record(item_id: str, tempo_bpm: float = 120.0) -> ItemRecord:
+    """A small record with an audio and a text result."""
+    audio = AudioFeatures(10.0, tempo_bpm, 0.8, (0.5, 1.0), "A", "minor", 0.6, -14.0, 6.0, 0.7,
+                          (0.6, 0.8) + (0.0,) * 61)
+    text = TextDescription("title", "title. fast music", (1.0, 0.0, 0.0))
+    return ItemRecord(item_id, "audio", f"/media/{item_id}.wav", 10.0, 1.0, {"audio": audio, "text": text},
+                      {"audio": "1", "text": "1"}, [Failure("/media/x.wav", "speech", "model missing")], ["truncated"])
+
+
+def test_record_round_trip_and_flat_metadata(tmp_path: Path):
+    store = Store(str(tmp_path / "s"))
+    original = record("abc")
+    store.put([original], [FileEntry("/media/abc.wav", 10, 5, "abc")])
+    (back,) = store.get(["abc"])
+    assert back == original
+    meta = store.summaries()["abc"]
+    assert meta["audio.tempo_bpm"] == 120.0 and meta["audio.key"] == "A" and meta["v.audio"] == "1"
+    assert "audio.vector" not in meta and "audio.beat_times_s" not in meta
+    assert store.file_entry("/media/abc.wav").item_id == "abc"
+    hits = store.query("audio", original.vectors()["audio"], 5)
+    assert hits[0][0] == "abc" and hits[0][1] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_incompatible_schema_is_refused(tmp_path: Path):
+    location = str(tmp_path / "s")
+    store = Store(location)
+    store.client.get_collection("items").modify(metadata={"mediaindex_schema": 999})
+    with pytest.raises(StoreError, match="schema 999"):
+        Store(location)
+
+
+def test_a_foreign_chroma_store_is_refused(tmp_path: Path):
+    import chromadb
+
+    settings = chromadb.config.Settings(anonymized_telemetry=False)  # the same settings the store uses
+    chromadb.PersistentClient(str(tmp_path / "other"), settings=settings).get_or_create_collection("notes")
+    with pytest.raises(StoreError, match="not a mediaindex store"):
+        Store(str(tmp_path / "other"))
+
+
+def test_writes_are_batched_within_the_max_batch_size(tmp_path: Path, monkeypatch):
+    store = Store(str(tmp_path / "s"))
+    store.max_batch = 7  # pretend a small server limit
+    calls = []
+    real_upsert = type(store._collection("items")).upsert
+
+    def counting(self, ids, **kwargs):
+        calls.append(len(ids))
+        return real_upsert(self, ids=ids, **kwargs)
+
+    monkeypatch.setattr(type(store._collection("items")), "upsert", counting)
+    store.put([record(f"id{i}") for i in range(20)])
+    assert max(calls) <= 7 and store.count() == 20
+
+
+def test_remove_drops_vectors_records_and_files(tmp_path: Path):
+    store = Store(str(tmp_path / "s"))
+    store.put([record("a"), record("b")], [FileEntry("/a", 1, 1, "a"), FileEntry("/b", 1, 1, "b")])
+    store.remove(["a"])
+    assert list(store.summaries()) == ["b"] and store.count("audio") == 1 and list(store.files()) == ["/b"]

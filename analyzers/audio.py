@@ -6,6 +6,7 @@ and one chroma, so the analysis stays far faster than realtime.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -83,7 +84,9 @@ def audio_features(y: np.ndarray, sr: int) -> AudioFeatures:
         return _silent_features(duration_s)
     onset_env = librosa.onset.onset_strength(S=mel_db, sr=sr, hop_length=HOP)
     tempo_bpm, tempo_confidence, beat_times_s = tempo_and_beats(onset_env, sr)
-    chroma = librosa.feature.chroma_stft(S=power, sr=sr, n_fft=N_FFT)
+    with warnings.catch_warnings():  # pure tones leave tuning estimation nothing to do; it says so loudly
+        warnings.filterwarnings("ignore", "Trying to estimate tuning", UserWarning)
+        chroma = librosa.feature.chroma_stft(S=power, sr=sr, n_fft=N_FFT)
     key, mode, key_confidence = key_from_chroma(chroma)
     loudness_lufs, dynamic_range_db = loudness(y, sr)
     onset_rate = _onset_rate_per_s(onset_env, sr)

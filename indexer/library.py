@@ -257,9 +257,8 @@ class _IndexRun:
         """A file whose content is already analysed (moved, copied, touched): record where it is now."""
         entry = FileEntry(str(media.path), media.size, media.mtime_ns, item_id, media.sidecar_signature())
         self.pending_files.append(entry)
-        if existing is not None and existing.path != str(media.path):
-            if existing.path and not Path(existing.path).exists():
-                self.report.moved += 1
+        if existing is not None and existing.path != str(media.path) and not Path(existing.path or "").exists():
+            self.report.moved += 1  # a copy keeps the original as the item's path; a move takes the new one
             existing.path = str(media.path)
             self.pending_records.append(existing)
         kind = existing.kind if existing else media.kind.value

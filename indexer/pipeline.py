@@ -140,6 +140,8 @@ _worker: Worker | None = None
 def _init_worker(config: AnalyzerConfig, parent_pid: int) -> None:
     """Process-pool initializer: build the analyzers once; leave Ctrl-C to the parent; die with it."""
     global _worker
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(var, "1")  # parallelism comes from the workers; threads inside them oversubscribe
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_when_gone(parent_pid)
     _worker = Worker(config)

@@ -1,7 +1,8 @@
-"""Audio analyzer: tempo, beats, key, loudness, energy and a "sounds like" vector from one decode.
+"""Audio analyzer: tempo, beats, metre, key, loudness, Spotify-style descriptors, mood and a "sounds like" vector.
 
-All features come from shared intermediates: one STFT, one mel spectrogram, one onset envelope
-and one chroma, so the analysis stays far faster than realtime.
+Everything is computed from one decode at 22.05 kHz and a few shared intermediates: one STFT
+(timbre, onsets, loudness-related figures), one low-rate long-window STFT for pitch (chroma), one
+onset envelope and its autocorrelation (tempo, metre, pulse clarity).
 """
 
 from __future__ import annotations
@@ -18,37 +19,82 @@ from analyzers.media import MediaContext
 SR = 22050
 N_FFT = 2048
 HOP = 512
+FRAME_RATE = SR / HOP  # onset-envelope frames per second
+PITCH_SR = 11025  # chroma comes from a long-window STFT at this rate: fine frequency resolution, cheap
+PITCH_N_FFT = 8192
+PITCH_HOP = 2048
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
-# Krumhansl-Kessler probe-tone profiles (major, minor), tonic first.
-MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+# Key profiles (tonic first). Krumhansl-Kessler probe-tone ratings and Temperley's (2007) corpus
+# profiles; the key score is the mean of both correlations, which is steadier than either alone.
+KRUMHANSL_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+KRUMHANSL_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+TEMPERLEY_MAJOR = np.array([5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0])
+TEMPERLEY_MINOR = np.array([5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0])
+MIN_BPM, MAX_BPM = 40.0, 240.0
 SILENCE_RMS = 1e-4  # below this RMS (about -80 dBFS) a file is treated as silent
-VECTOR_LENGTH = 63  # 19 + 19 + 7 + 12 + 5 + 1, see sounds_like_vector
+# Mood vocabulary: each mood's prototype point on the (valence, arousal) plane, both 0..1.
+MOODS = {
+    "happy": (0.80, 0.65),
+    "energetic": (0.55, 0.90),
+    "tense": (0.20, 0.80),
+    "sad": (0.20, 0.25),
+    "calm": (0.65, 0.20),
+}
+MOOD_SHARPNESS = 8.0  # softmax temperature on squared distances: higher gives more decided scores
+VECTOR_LENGTH = 80  # see sounds_like_vector for the layout
 
 
 @dataclass(frozen=True)
 class AudioFeatures(Result):
-    """What a track sounds like; every figure is computed from the decoded samples alone.
+    """What a track sounds like, computed from the decoded samples alone.
 
-    duration_s: length of the decoded audio. tempo_bpm: beats per minute of the main pulse
-    (0 for silence); tempo_confidence: 0..1, how much the winning tempo's autocorrelation peak
-    stands out. beat_times_s: beat positions. key/mode: best Krumhansl-Kessler profile on the
-    mean chroma (None for silence); key_confidence: 0..1 correlation margin over the runner-up.
-    loudness_lufs: integrated loudness per ITU-R BS.1770 (K-weighted, gated); dynamic_range_db:
-    95th minus 10th percentile of 3 s short-term loudness. energy: 0..1 from loudness and onset
-    density. vector: the L2-normalized "sounds like" vector of VECTOR_LENGTH values.
+    duration_s: length of the decoded audio in seconds.
+    tempo_bpm: beats per minute of the main pulse (0 for silence or no pulse); tempo_confidence
+    0..1: how far the chosen pulse's periodicity stands above the alternatives. beat_times_s: beat
+    positions in seconds (dynamic-programming beat tracker seeded with tempo_bpm).
+    time_signature: beats per bar, 3 or 4, from whether the onset periodicity is stronger at three
+    or at four beats.
+    key: tonic pitch class (C..B) and mode (major/minor) from key-profile correlation with the
+    duration-weighted chroma; None for silence. key_confidence 0..1: margin of the best key over
+    the best key that is not a fifth, relative or parallel of it.
+    loudness_lufs: integrated loudness per ITU-R BS.1770-4 (K-weighting, 400 ms blocks, absolute
+    and relative gating; pyloudnorm). dynamic_range_db: 95th minus 10th percentile of 3 s
+    short-term loudness (an approximation of EBU loudness range).
+    energy 0..1: loudness, onset density and spectral flux combined (loud, busy, noisy = high).
+    danceability 0..1: pulse clarity times how close the tempo is to the 90-140 BPM dance range,
+    and how regular the beats are.
+    valence 0..1: musical positivity from mode strength, tempo, brightness and consonance.
+    arousal 0..1: activation from energy, tempo, onset rate and brightness.
+    acousticness 0..1: high when the spectrum is tonal and the dynamics uncompressed, low for
+    dense, bright, compressed sound.
+    instrumentalness 0..1: 1 minus the share of frames that look like voice (syllable-rate
+    modulation in the speech band with a pitched, varying spectrum).
+    speechiness 0..1: spoken-word likeness: syllable-rate (3-8 Hz) modulation of the speech band
+    plus pauses, low for sung or played music.
+    mood: the nearest word of MOODS on the valence/arousal plane; mood_scores: a 0..1 score per
+    mood word (softmax over distances, summing to 1).
+    vector: the L2-normalized "sounds like" vector (VECTOR_LENGTH values).
     """
 
     duration_s: float
     tempo_bpm: float
     tempo_confidence: float
     beat_times_s: tuple[float, ...]
+    time_signature: int
     key: str | None
     mode: str | None
     key_confidence: float
     loudness_lufs: float
     dynamic_range_db: float
     energy: float
+    danceability: float
+    valence: float
+    arousal: float
+    acousticness: float
+    instrumentalness: float
+    speechiness: float
+    mood: str
+    mood_scores: dict[str, float]
     vector: tuple[float, ...]
 
 
@@ -56,7 +102,7 @@ class AudioAnalyzer(Analyzer):
     """Listens to every audio file and every video's audio track."""
 
     name = "audio"
-    version = "1"
+    version = "2"
     media_kinds = frozenset({MediaKind.AUDIO, MediaKind.VIDEO})
     result_type = AudioFeatures
     space = "audio"
@@ -70,132 +116,347 @@ class AudioAnalyzer(Analyzer):
         return audio_features(ctx.audio(sr=SR), SR)
 
 
-def audio_features(y: np.ndarray, sr: int) -> AudioFeatures:
-    """All audio features of mono samples `y` at `sr` Hz, from one STFT."""
-    import librosa
+@dataclass
+class _Shared:
+    """Intermediates computed once and read by several features."""
 
+    magnitude: np.ndarray  # |STFT|, N_FFT/HOP at SR
+    mel_db: np.ndarray
+    onset_env: np.ndarray
+    acf: np.ndarray  # normalized autocorrelation of the onset envelope, lag in frames
+    chroma: np.ndarray  # 12 x frames from the pitch STFT
+    rms: np.ndarray
+
+
+def audio_features(y: np.ndarray, sr: int = SR) -> AudioFeatures:
+    """All audio features of mono samples `y` at `sr` Hz (resampled to SR if needed)."""
+    if sr != SR:
+        import soxr
+
+        y, sr = soxr.resample(y, sr, SR).astype(np.float32), SR
     duration_s = len(y) / sr
-    if len(y) < N_FFT:
-        y = np.pad(y, (0, N_FFT - len(y)))
-    power = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP)) ** 2
-    mel_db = librosa.power_to_db(librosa.feature.melspectrogram(S=power, sr=sr, n_mels=96))
-    rms = librosa.feature.rms(S=np.sqrt(power), frame_length=N_FFT)[0]
-    if float(np.sqrt(np.mean(y**2))) < SILENCE_RMS:
+    if len(y) == 0 or float(np.sqrt(np.mean(y**2))) < SILENCE_RMS:
         return _silent_features(duration_s)
-    onset_env = librosa.onset.onset_strength(S=mel_db, sr=sr, hop_length=HOP)
-    tempo_bpm, tempo_confidence, beat_times_s = tempo_and_beats(onset_env, sr)
-    with warnings.catch_warnings():  # pure tones leave tuning estimation nothing to do; it says so loudly
-        warnings.filterwarnings("ignore", "Trying to estimate tuning", UserWarning)
-        chroma = librosa.feature.chroma_stft(S=power, sr=sr, n_fft=N_FFT)
-    key, mode, key_confidence = key_from_chroma(chroma)
+    y = np.pad(y, (0, max(0, N_FFT - len(y))))
+    shared = _shared_intermediates(y)
+    tempo_bpm, tempo_confidence = tempo(shared.onset_env, shared.acf)
+    beat_times_s = beats(shared.onset_env, tempo_bpm)
+    time_signature = metre(shared.acf, tempo_bpm)
+    key, mode, key_confidence, mode_strength = key_from_chroma(shared.chroma)
     loudness_lufs, dynamic_range_db = loudness(y, sr)
-    onset_rate = _onset_rate_per_s(onset_env, sr)
-    energy = float(np.clip(0.6 * (loudness_lufs + 40) / 32 + 0.4 * min(onset_rate / 6, 1), 0, 1))
-    vector = sounds_like_vector(mel_db, power, chroma, rms, tempo_bpm, onset_rate, sr)
+    d = descriptors(shared, y, tempo_bpm, tempo_confidence, beat_times_s, loudness_lufs, dynamic_range_db,
+                    mode_strength)
+    mood, mood_scores = mood_from(d["valence"], d["arousal"])
+    vector = sounds_like_vector(shared, tempo_bpm, d)
     return AudioFeatures(
         duration_s=round(duration_s, 3),
         tempo_bpm=round(tempo_bpm, 2),
         tempo_confidence=round(tempo_confidence, 3),
         beat_times_s=tuple(round(float(t), 3) for t in beat_times_s),
+        time_signature=time_signature,
         key=key,
         mode=mode,
         key_confidence=round(key_confidence, 3),
         loudness_lufs=round(loudness_lufs, 2),
         dynamic_range_db=round(dynamic_range_db, 2),
-        energy=round(energy, 3),
+        **{name: round(float(d[name]), 3) for name in
+           ("energy", "danceability", "valence", "arousal", "acousticness", "instrumentalness", "speechiness")},
+        mood=mood,
+        mood_scores={m: round(s, 3) for m, s in mood_scores.items()},
         vector=tuple(float(v) for v in vector),
     )
 
 
+def _shared_intermediates(y: np.ndarray) -> _Shared:
+    """The STFT, log-mel, onset envelope and its autocorrelation, RMS and chroma, each computed once."""
+    import librosa
+    import soxr
+
+    magnitude = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP))
+    mel_db = librosa.power_to_db(librosa.feature.melspectrogram(S=magnitude**2, sr=SR, n_mels=96), ref=1.0)
+    onset_env = librosa.onset.onset_strength(S=mel_db, sr=SR, hop_length=HOP)
+    rms = librosa.feature.rms(S=magnitude, frame_length=N_FFT)[0]
+    low = soxr.resample(y, SR, PITCH_SR)
+    pitch_mag = np.abs(librosa.stft(np.pad(low, (0, max(0, PITCH_N_FFT - len(low)))), n_fft=PITCH_N_FFT,
+                                    hop_length=PITCH_HOP))
+    with warnings.catch_warnings():  # pure tones leave tuning estimation nothing to do; it says so loudly
+        warnings.filterwarnings("ignore", "Trying to estimate tuning", UserWarning)
+        chroma = librosa.feature.chroma_stft(S=pitch_mag**2, sr=PITCH_SR, n_fft=PITCH_N_FFT, norm=None)
+    return _Shared(magnitude, mel_db, onset_env, onset_autocorrelation(onset_env), chroma, rms)
+
+
 def _silent_features(duration_s: float) -> AudioFeatures:
-    """Features of a silent track: no pulse, no key, the loudness floor, a zero-energy vector."""
+    """Features of a silent track: no pulse, no key, the loudness floor, a fixed "silence" vector."""
     vector = np.zeros(VECTOR_LENGTH)
-    vector[-1] = 1.0  # a fixed "silence" direction so silent files find each other
-    return AudioFeatures(round(duration_s, 3), 0.0, 0.0, (), None, None, 0.0, -70.0, 0.0, 0.0,
-                         tuple(vector))
+    vector[-1] = 1.0  # a direction of its own so silent files find each other
+    mood, scores = mood_from(0.5, 0.0)
+    return AudioFeatures(round(duration_s, 3), 0.0, 0.0, (), 4, None, None, 0.0, -70.0, 0.0, 0.0, 0.0, 0.5, 0.0,
+                         1.0, 1.0, 0.0, mood, {m: round(s, 3) for m, s in scores.items()}, tuple(vector))
 
 
-def tempo_and_beats(onset_env: np.ndarray, sr: int) -> tuple[float, float, np.ndarray]:
-    """Tempo in BPM, a 0..1 confidence and beat times from an onset-strength envelope."""
+# ---- rhythm ---------------------------------------------------------------------------------
+
+def onset_autocorrelation(onset_env: np.ndarray) -> np.ndarray:
+    """Unbiased autocorrelation of the smoothed, mean-removed onset envelope, 1 at lag 0 (via FFT).
+
+    Smoothing (a 3-frame Gaussian) lets sharp onsets whose period is not a whole number of frames
+    still line up; the unbiased scaling (divide lag k by n - k) keeps long lags (bars) comparable
+    with short ones. Lags beyond half the envelope are too poorly estimated and are left at 0.
+    """
+    kernel = np.exp(-0.5 * (np.arange(-3, 4) / 1.0) ** 2)
+    env = np.convolve(onset_env, kernel / kernel.sum(), mode="same")
+    env = env - env.mean()
+    n = len(env)
+    spectrum = np.fft.rfft(env, 2 * n)
+    acf = np.fft.irfft(spectrum * np.conj(spectrum))[:n]
+    if acf[0] <= 0:
+        return np.zeros(n)
+    acf = acf / (n - np.arange(n)) * n / acf[0]
+    acf[n // 2:] = 0.0
+    return acf
+
+
+def _acf_at(acf: np.ndarray, lag: float) -> float:
+    """The autocorrelation at a fractional lag (linear interpolation; 0 beyond the end)."""
+    if lag < 1 or lag >= len(acf) - 1:
+        return 0.0
+    i = int(lag)
+    return float(acf[i] + (acf[i + 1] - acf[i]) * (lag - i))
+
+
+def _peak_lag(acf: np.ndarray, lag: int) -> float:
+    """Refine an integer lag to the parabolic peak of the autocorrelation around it."""
+    if lag < 1 or lag >= len(acf) - 1:
+        return float(lag)
+    a, b, c = acf[lag - 1], acf[lag], acf[lag + 1]
+    denom = a - 2 * b + c
+    return lag + (0.5 * (a - c) / denom if denom < 0 else 0.0)
+
+
+def pulse_salience(acf: np.ndarray, lag: float) -> float:
+    """How strongly the onsets repeat every `lag` frames: the autocorrelation at 1-4 multiples of it."""
+    weights = (1.0, 0.5, 0.25, 0.25)
+    return sum(w * max(_acf_at(acf, k * lag), 0.0) for k, w in zip((1, 2, 3, 4), weights)) / sum(weights)
+
+
+def tempo(onset_env: np.ndarray, acf: np.ndarray) -> tuple[float, float]:
+    """Tempo in BPM and a 0..1 confidence, with octave errors settled by evidence, not by a prior.
+
+    Candidates are the autocorrelation peaks between MIN_BPM and MAX_BPM, scored by pulse salience
+    (periodicity at the lag and its multiples). The winner's octave family (T/2, T, 2T, and 3T or
+    T/3 for triple groupings) is then compared: a faster level is taken only when its own peak is
+    nearly as strong as the slower one, i.e. the onsets really fill the faster grid.
+    """
+    lags = np.arange(int(FRAME_RATE * 60 / MAX_BPM), min(int(FRAME_RATE * 60 / MIN_BPM) + 1, len(acf) - 1))
+    if len(lags) < 3:
+        return 0.0, 0.0
+    peaks = [lag for lag in lags[1:-1] if acf[lag] >= acf[lag - 1] and acf[lag] > acf[lag + 1] and acf[lag] > 0]
+    if not peaks:
+        return 0.0, 0.0
+    scored = sorted(((pulse_salience(acf, _peak_lag(acf, p)), _peak_lag(acf, p)) for p in peaks), reverse=True)
+    best_score, best_lag = scored[0]
+    best_lag = _settle_octave(acf, best_lag)
+    runner_up = next((s for s, lag in scored[1:] if abs(lag / best_lag - 1) > 0.1), 0.0)
+    confidence = float(np.clip((best_score - runner_up) / max(best_score, 1e-9) + 0.5 * best_score, 0, 1))
+    return float(np.clip(60 * FRAME_RATE / best_lag, MIN_BPM, MAX_BPM)), confidence
+
+
+def _settle_octave(acf: np.ndarray, lag: float) -> float:
+    """Move from a candidate beat period to half or double it when the evidence says so."""
+    for _ in range(2):
+        half = _peak_lag(acf, int(round(lag / 2)))
+        if 60 * FRAME_RATE / half <= MAX_BPM and _acf_at(acf, half) >= 0.8 * _acf_at(acf, lag):
+            lag = half
+            continue
+        break
+    return lag
+
+
+def beats(onset_env: np.ndarray, tempo_bpm: float) -> np.ndarray:
+    """Beat times in seconds from librosa's dynamic-programming tracker, seeded with our tempo."""
     import librosa
 
-    tempo_bpm = float(librosa.feature.tempo(onset_envelope=onset_env, sr=sr, hop_length=HOP)[0])
-    _, beats = librosa.beat.beat_track(onset_envelope=onset_env, sr=sr, hop_length=HOP,
-                                       bpm=tempo_bpm, units="time")
-    env = onset_env - onset_env.mean()
-    ac = np.correlate(env, env, mode="full")[len(env) - 1:]
-    lag = int(round(60 * sr / HOP / tempo_bpm)) if tempo_bpm > 0 else 0
-    confidence = 0.0
-    if 0 < lag < len(ac) and ac[0] > 0:
-        confidence = float(np.clip(ac[max(lag - 1, 1):lag + 2].max() / ac[0], 0, 1))
-    return tempo_bpm, confidence, beats
+    if tempo_bpm <= 0:
+        return np.zeros(0)
+    _, times = librosa.beat.beat_track(onset_envelope=onset_env, sr=SR, hop_length=HOP, bpm=tempo_bpm,
+                                       units="time", trim=False)
+    return times
 
 
-def key_from_chroma(chroma: np.ndarray) -> tuple[str, str, float]:
-    """Key, mode and confidence: correlate mean chroma with the 24 rotated Krumhansl-Kessler profiles."""
-    profile = chroma.mean(axis=1)
-    scores = []
-    for mode, template in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE)):
+def metre(acf: np.ndarray, tempo_bpm: float) -> int:
+    """Beats per bar, 3 or 4: whether the onsets repeat more strongly every three or every four beats."""
+    if tempo_bpm <= 0:
+        return 4
+    beat_lag = 60 * FRAME_RATE / tempo_bpm
+    triple = _acf_at(acf, 3 * beat_lag) + 0.5 * _acf_at(acf, 6 * beat_lag)
+    duple = _acf_at(acf, 4 * beat_lag) + 0.5 * _acf_at(acf, 8 * beat_lag)
+    return 3 if triple > duple * 1.1 else 4
+
+
+# ---- harmony --------------------------------------------------------------------------------
+
+def key_from_chroma(chroma: np.ndarray) -> tuple[str, str, float, float]:
+    """Key, mode, confidence and a -1..1 major-minor strength from the chroma profile.
+
+    The profile is the energy-weighted mean chroma after log compression, so sustained and loud
+    notes count most without one loud chord dominating.
+    """
+    profile = np.log1p(100 * chroma / max(float(chroma.max()), 1e-9)).mean(axis=1)
+    if not np.any(profile > 0):
+        return "C", "major", 0.0, 0.0
+    scores = np.zeros((2, 12))
+    for m, templates in enumerate(((KRUMHANSL_MAJOR, TEMPERLEY_MAJOR), (KRUMHANSL_MINOR, TEMPERLEY_MINOR))):
         for tonic in range(12):
-            scores.append((float(np.corrcoef(profile, np.roll(template, tonic))[0, 1]), tonic, mode))
-    scores.sort(reverse=True)
-    best, runner_up = scores[0], scores[1]
-    confidence = float(np.clip((best[0] - runner_up[0]) * 5 + max(best[0], 0) * 0.5, 0, 1))
-    return PITCH_CLASSES[best[1]], best[2], confidence
+            scores[m, tonic] = np.mean([np.corrcoef(profile, np.roll(t, tonic))[0, 1] for t in templates])
+    m, tonic = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    best = scores[m, tonic]
+    related = {(m, tonic), (m, (tonic + 7) % 12), (m, (tonic + 5) % 12), (1 - m, tonic),
+               (1 - m, (tonic + 9) % 12 if m == 0 else (tonic + 3) % 12)}
+    unrelated = max(scores[i, j] for i in range(2) for j in range(12) if (i, j) not in related)
+    confidence = float(np.clip((best - unrelated) * 2 + 0.3 * best, 0, 1))
+    relative = (tonic + 9) % 12 if m == 0 else (tonic + 3) % 12
+    mode_strength = float(np.clip((scores[0, tonic if m == 0 else relative] -
+                                   scores[1, relative if m == 0 else tonic]) * 4, -1, 1))
+    return PITCH_CLASSES[tonic], ("major", "minor")[m], confidence, mode_strength
 
+
+# ---- loudness and descriptors ----------------------------------------------------------------
 
 def loudness(y: np.ndarray, sr: int) -> tuple[float, float]:
     """Integrated loudness in LUFS (ITU-R BS.1770 via pyloudnorm) and a dynamic range in dB."""
     import pyloudnorm
 
-    meter = pyloudnorm.Meter(sr)
     block = int(0.4 * sr)
     padded = y if len(y) >= block else np.pad(y, (0, block - len(y)))
-    with np.errstate(divide="ignore"):
-        lufs = float(meter.integrated_loudness(padded.astype(np.float64)))
+    with np.errstate(divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lufs = float(pyloudnorm.Meter(sr).integrated_loudness(padded.astype(np.float64)))
     lufs = max(lufs, -70.0) if np.isfinite(lufs) else -70.0
     window = 3 * sr
     if len(y) <= window:
         return lufs, 0.0
-    hop = sr
-    short_term = [np.mean(y[i:i + window] ** 2) for i in range(0, len(y) - window + 1, hop)]
+    seconds = len(y) // sr
+    power = (y[:seconds * sr].astype(np.float64) ** 2).reshape(seconds, sr).mean(axis=1)  # 1 s means
+    short_term = np.convolve(power, np.ones(3) / 3, mode="valid")  # 3 s windows, 1 s apart
     short_db = 10 * np.log10(np.maximum(short_term, 1e-10))
     return lufs, float(np.percentile(short_db, 95) - np.percentile(short_db, 10))
 
 
-def _onset_rate_per_s(onset_env: np.ndarray, sr: int) -> float:
-    """Detected onsets per second, a simple measure of how busy the music is."""
+def _squash(x: float, mid: float, width: float) -> float:
+    """A logistic map of x onto 0..1: 0.5 at `mid`, about 0.12 and 0.88 at mid -/+ 2 widths."""
+    return float(1 / (1 + np.exp(-(x - mid) / width)))
+
+
+def descriptors(shared: _Shared, y: np.ndarray, tempo_bpm: float, tempo_confidence: float,
+                beat_times_s: np.ndarray, loudness_lufs: float, dynamic_range_db: float,
+                mode_strength: float) -> dict[str, float]:
+    """The 0..1 descriptors (energy ... speechiness) and the raw statistics the vector reuses."""
     import librosa
 
-    onsets = librosa.onset.onset_detect(onset_envelope=onset_env, sr=sr, hop_length=HOP)
-    return len(onsets) / max(len(onset_env) * HOP / sr, 1e-6)
+    magnitude = shared.magnitude
+    duration_s = len(y) / SR
+    onset_rate = len(librosa.onset.onset_detect(onset_envelope=shared.onset_env, sr=SR, hop_length=HOP)) / duration_s
+    centroid_hz = float(np.median(librosa.feature.spectral_centroid(S=magnitude, sr=SR)[0]))
+    flatness = float(np.median(librosa.feature.spectral_flatness(S=magnitude)[0]))
+    flux = float(np.mean(shared.onset_env))
+    rms_db = 20 * np.log10(np.maximum(shared.rms, 1e-5))
+    crest_db = float(np.percentile(rms_db, 95) - np.median(rms_db))
+    beat_regularity = _beat_regularity(beat_times_s)
+    speech = _speech_likeness(shared.mel_db)
+
+    energy = 0.5 * _squash(loudness_lufs, -20, 4) + 0.25 * _squash(onset_rate, 3, 1.2) + 0.25 * _squash(flux, 1.2, 0.35)
+    tempo_fit = np.exp(-0.5 * (np.log2(max(tempo_bpm, 1) / 118) / 0.35) ** 2)
+    danceability = (0.45 * tempo_confidence + 0.3 * beat_regularity) * (0.4 + 0.6 * tempo_fit) + 0.25 * _squash(flux, 1.0, 0.4)
+    brightness = _squash(np.log2(max(centroid_hz, 50)), np.log2(1800), 0.35)
+    arousal = 0.4 * energy + 0.25 * _squash(tempo_bpm, 110, 18) + 0.2 * _squash(onset_rate, 3, 1.0) + 0.15 * brightness
+    valence = 0.45 * (0.5 + 0.5 * mode_strength) + 0.25 * _squash(tempo_bpm, 105, 20) + 0.15 * brightness + 0.15 * (1 - _squash(flatness, 0.05, 0.02))
+    acousticness = 0.45 * (1 - _squash(flatness, 0.04, 0.015)) + 0.3 * _squash(dynamic_range_db + crest_db, 12, 4) + 0.25 * (1 - brightness)
+    return {
+        "energy": energy, "danceability": float(np.clip(danceability, 0, 1)), "valence": valence,
+        "arousal": arousal, "acousticness": acousticness, "instrumentalness": 1 - speech["voice_share"],
+        "speechiness": speech["speechiness"], "onset_rate": onset_rate, "centroid_hz": centroid_hz,
+        "flatness": flatness, "flux": flux, "crest_db": crest_db, "rms_db_mean": float(rms_db.mean()),
+        "rms_db_std": float(rms_db.std()), "beat_regularity": beat_regularity,
+    }
 
 
-def sounds_like_vector(mel_db, power, chroma, rms, tempo_bpm, onset_rate, sr) -> np.ndarray:
-    """Timbre, harmony, rhythm and energy statistics scaled with fixed constants, then L2-normalized.
+def _beat_regularity(beat_times_s: np.ndarray) -> float:
+    """1 for perfectly even beats, falling as inter-beat intervals vary."""
+    if len(beat_times_s) < 4:
+        return 0.0
+    intervals = np.diff(beat_times_s)
+    return float(np.clip(1 - 4 * np.std(intervals) / max(np.mean(intervals), 1e-6), 0, 1))
 
-    Fixed constants (not library statistics) mean a file's vector never changes when others are added.
+
+def _speech_likeness(mel_db: np.ndarray) -> dict[str, float]:
+    """Speechiness and the share of voice-like frames from syllable-rate modulation of the speech band.
+
+    Speech energy in 300-3400 Hz rises and falls 3-8 times a second with pauses between phrases;
+    played music is steadier. We take the modulation spectrum of that band's envelope over 2 s
+    windows and compare the 3-8 Hz share with the rest.
     """
     import librosa
 
-    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=20)
-    contrast = librosa.feature.spectral_contrast(S=np.sqrt(power), sr=sr)
-    centroid = librosa.feature.spectral_centroid(S=np.sqrt(power), sr=sr)[0]
-    chroma_profile = chroma.mean(axis=1)
-    chroma_profile = chroma_profile / max(chroma_profile.sum(), 1e-9) - 1 / 12
-    rms_db = 20 * np.log10(np.maximum(rms, 1e-5))
+    mel_hz = librosa.mel_frequencies(n_mels=mel_db.shape[0] + 2, fmax=SR / 2)[1:-1]
+    band = mel_db[(mel_hz > 300) & (mel_hz < 3400)].mean(axis=0)
+    window = int(2 * FRAME_RATE)
+    if len(band) < window:
+        return {"speechiness": 0.0, "voice_share": 0.0}
+    freqs = np.fft.rfftfreq(window, 1 / FRAME_RATE)
+    syllabic = (freqs >= 3) & (freqs <= 8)
+    other = (freqs > 0.5) & ~syllabic
+    shares = []
+    for start in range(0, len(band) - window + 1, window // 2):
+        segment = band[start:start + window]
+        spectrum = np.abs(np.fft.rfft(segment - segment.mean()))
+        shares.append(spectrum[syllabic].sum() / max(spectrum[other].sum() + spectrum[syllabic].sum(), 1e-9))
+    shares = np.asarray(shares)
+    pauses = float(np.mean(band < np.percentile(band, 90) - 25))
+    voice_share = float(np.mean(shares > 0.45))
+    speechiness = float(np.clip(0.7 * _squash(float(np.median(shares)), 0.45, 0.05) + 0.3 * _squash(pauses, 0.15, 0.05), 0, 1))
+    return {"speechiness": speechiness, "voice_share": voice_share}
+
+
+def mood_from(valence: float, arousal: float) -> tuple[str, dict[str, float]]:
+    """The nearest mood word on the valence/arousal plane and a softmax score for every mood."""
+    distances = {m: (valence - v) ** 2 + (arousal - a) ** 2 for m, (v, a) in MOODS.items()}
+    weights = {m: np.exp(-MOOD_SHARPNESS * d) for m, d in distances.items()}
+    total = sum(weights.values())
+    scores = {m: float(w / total) for m, w in weights.items()}
+    return max(scores, key=scores.get), scores
+
+
+# ---- the vector -------------------------------------------------------------------------------
+
+def sounds_like_vector(shared: _Shared, tempo_bpm: float, d: Mapping[str, float]) -> np.ndarray:
+    """Timbre, harmony, rhythm and energy statistics scaled with fixed constants, then L2-normalized.
+
+    Layout (80 values): 19 MFCC means and 19 MFCC standard deviations (c1..c19; c0 is level),
+    7 spectral-contrast means, 7 spectral-contrast standard deviations, 12 key-relative chroma
+    values (rotated so the strongest pitch class comes first, so transpositions sound alike),
+    6 rhythm and energy figures, 9 descriptor values, and a last value reserved for silence.
+    Fixed constants (not library statistics) mean a vector never changes when other files are added.
+    """
+    import librosa
+
+    mfcc = librosa.feature.mfcc(S=shared.mel_db, n_mfcc=20)[1:]
+    contrast = librosa.feature.spectral_contrast(S=shared.magnitude, sr=SR)
+    chroma = shared.chroma.mean(axis=1)
+    chroma = chroma / max(chroma.sum(), 1e-9)
+    chroma = np.roll(chroma, -int(np.argmax(chroma))) - 1 / 12
     parts = [
-        mfcc[1:].mean(axis=1) / 40,                # 19 timbre means (c0 is loudness)
-        mfcc[1:].std(axis=1) / 20 - 0.5,           # 19 timbre variation
-        (contrast.mean(axis=1) - 20) / 10,         # 7 spectral contrast bands
-        chroma_profile * 6,                        # 12 harmony
-        [np.log2(max(tempo_bpm, 30) / 120),        # rhythm
-         onset_rate / 4 - 1,
-         (np.log2(max(np.median(centroid), 50)) - 11) / 2,
-         (rms_db.mean() + 25) / 15,                # energy level and spread
-         rms_db.std() / 10 - 0.5],
-        [0.0],                                     # the "silence" direction, unused here
+        mfcc.mean(axis=1) / 40,
+        mfcc.std(axis=1) / 15 - 0.6,
+        (contrast.mean(axis=1) - 20) / 8,
+        contrast.std(axis=1) / 6 - 1,
+        chroma * 5,
+        [np.log2(max(tempo_bpm, 30) / 110), d["onset_rate"] / 3 - 1, np.log2(max(d["centroid_hz"], 50) / 1500),
+         (d["rms_db_mean"] + 30) / 15, d["rms_db_std"] / 8 - 0.6, np.log10(max(d["flatness"], 1e-6)) + 2],
+        [d[k] - 0.5 for k in ("energy", "danceability", "valence", "arousal", "acousticness", "instrumentalness",
+                              "speechiness", "beat_regularity")] + [d["crest_db"] / 10 - 1],
+        [0.0],
     ]
     vector = np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in parts])
+    assert len(vector) == VECTOR_LENGTH, len(vector)
     norm = np.linalg.norm(vector)
     return vector / norm if norm > 0 else vector

@@ -41,7 +41,7 @@ MOODS = {
     "calm": (0.65, 0.20),
 }
 MOOD_SHARPNESS = 8.0  # softmax temperature on squared distances: higher gives more decided scores
-VECTOR_LENGTH = 80  # see sounds_like_vector for the layout
+VECTOR_LENGTH = 78  # see sounds_like_vector for the layout
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,9 @@ class AudioFeatures(Result):
     arousal 0..1: activation from energy, tempo, onset rate and brightness.
     acousticness 0..1: high when the spectrum is tonal and the dynamics uncompressed, low for
     dense, bright, compressed sound.
-    instrumentalness 0..1: 1 minus the share of frames that look like voice (syllable-rate
-    modulation in the speech band with a pitched, varying spectrum).
-    speechiness 0..1: spoken-word likeness: syllable-rate (3-8 Hz) modulation of the speech band
-    plus pauses, low for sung or played music.
+    instrumentalness 0..1: 1 minus the share of seconds that sound like spoken voice.
+    speechiness 0..1: spoken-word likeness: fast pitch-class change on loud frames plus the
+    pauses of speech (see _speech_likeness); low for played and sung music.
     mood: the nearest word of MOODS on the valence/arousal plane; mood_scores: a 0..1 score per
     mood word (softmax over distances, summing to 1).
     vector: the L2-normalized "sounds like" vector (VECTOR_LENGTH values).
@@ -362,7 +361,7 @@ def descriptors(shared: _Shared, y: np.ndarray, tempo_bpm: float, tempo_confiden
     rms_db = 20 * np.log10(np.maximum(shared.rms, 1e-5))
     crest_db = float(np.percentile(rms_db, 95) - np.median(rms_db))
     beat_regularity = _beat_regularity(beat_times_s)
-    speech = _speech_likeness(shared.mel_db)
+    speech = _speech_likeness(magnitude, shared.rms)
 
     energy = 0.5 * _squash(loudness_lufs, -20, 4) + 0.25 * _squash(onset_rate, 3, 1.2) + 0.25 * _squash(flux, 1.2, 0.35)
     tempo_fit = np.exp(-0.5 * (np.log2(max(tempo_bpm, 1) / 118) / 0.35) ** 2)
@@ -388,33 +387,35 @@ def _beat_regularity(beat_times_s: np.ndarray) -> float:
     return float(np.clip(1 - 4 * np.std(intervals) / max(np.mean(intervals), 1e-6), 0, 1))
 
 
-def _speech_likeness(mel_db: np.ndarray) -> dict[str, float]:
-    """Speechiness and the share of voice-like frames from syllable-rate modulation of the speech band.
+def _speech_likeness(magnitude: np.ndarray, rms: np.ndarray) -> dict[str, float]:
+    """Speechiness and the share of voice-like seconds, from pitch-class flux and the low-energy ratio.
 
-    Speech energy in 300-3400 Hz rises and falls 3-8 times a second with pauses between phrases;
-    played music is steadier. We take the modulation spectrum of that band's envelope over 2 s
-    windows and compare the 3-8 Hz share with the rest.
+    Spoken words glide through pitch and alternate with short pauses, so on loud frames the
+    normalized chroma changes a lot from one 23 ms frame to the next (played notes hold still), and
+    within each second a third or so of the frames are quiet (the low-energy ratio: frames below
+    half the second's mean RMS; music is near 0, sparse clicks near 1). Sung melody holds its pitch
+    and so counts as music here.
     """
     import librosa
 
-    mel_hz = librosa.mel_frequencies(n_mels=mel_db.shape[0] + 2, fmax=SR / 2)[1:-1]
-    band = mel_db[(mel_hz > 300) & (mel_hz < 3400)].mean(axis=0)
-    window = int(2 * FRAME_RATE)
-    if len(band) < window:
+    chroma = librosa.feature.chroma_stft(S=magnitude**2, sr=SR, n_fft=N_FFT, tuning=0.0)
+    chroma = chroma / np.maximum(chroma.sum(axis=0, keepdims=True), 1e-9)
+    flux = np.abs(np.diff(chroma, axis=1)).sum(axis=0)
+    loud = rms[1:] > 0.1 * max(float(rms.max()), 1e-9)
+    second = int(round(FRAME_RATE))
+    voiced, scores = [], []
+    for start in range(0, len(flux) - second + 1, second):
+        window = slice(start, start + second)
+        if not loud[window].any():
+            continue
+        frames = rms[window]
+        low_energy = float(np.mean(frames < 0.5 * frames.mean()))
+        score = _squash(float(flux[window][loud[window]].mean()), 0.2, 0.035) * np.exp(-((low_energy - 0.38) / 0.18) ** 2)
+        scores.append(score)
+        voiced.append(score > 0.5)
+    if not scores:
         return {"speechiness": 0.0, "voice_share": 0.0}
-    freqs = np.fft.rfftfreq(window, 1 / FRAME_RATE)
-    syllabic = (freqs >= 3) & (freqs <= 8)
-    other = (freqs > 0.5) & ~syllabic
-    shares = []
-    for start in range(0, len(band) - window + 1, window // 2):
-        segment = band[start:start + window]
-        spectrum = np.abs(np.fft.rfft(segment - segment.mean()))
-        shares.append(spectrum[syllabic].sum() / max(spectrum[other].sum() + spectrum[syllabic].sum(), 1e-9))
-    shares = np.asarray(shares)
-    pauses = float(np.mean(band < np.percentile(band, 90) - 25))
-    voice_share = float(np.mean(shares > 0.45))
-    speechiness = float(np.clip(0.7 * _squash(float(np.median(shares)), 0.45, 0.05) + 0.3 * _squash(pauses, 0.15, 0.05), 0, 1))
-    return {"speechiness": speechiness, "voice_share": voice_share}
+    return {"speechiness": float(np.mean(scores)), "voice_share": float(np.mean(voiced))}
 
 
 def mood_from(valence: float, arousal: float) -> tuple[str, dict[str, float]]:
@@ -431,8 +432,8 @@ def mood_from(valence: float, arousal: float) -> tuple[str, dict[str, float]]:
 def sounds_like_vector(shared: _Shared, tempo_bpm: float, d: Mapping[str, float]) -> np.ndarray:
     """Timbre, harmony, rhythm and energy statistics scaled with fixed constants, then L2-normalized.
 
-    Layout (80 values): 19 MFCC means and 19 MFCC standard deviations (c1..c19; c0 is level),
-    7 spectral-contrast means, 7 spectral-contrast standard deviations, 12 key-relative chroma
+    Layout (78 values): 19 MFCC means and 19 MFCC standard deviations (c1..c19; c0 is level),
+    6 spectral-contrast means, 6 spectral-contrast standard deviations, 12 key-relative chroma
     values (rotated so the strongest pitch class comes first, so transpositions sound alike),
     6 rhythm and energy figures, 9 descriptor values, and a last value reserved for silence.
     Fixed constants (not library statistics) mean a vector never changes when other files are added.
@@ -440,7 +441,9 @@ def sounds_like_vector(shared: _Shared, tempo_bpm: float, d: Mapping[str, float]
     import librosa
 
     mfcc = librosa.feature.mfcc(S=shared.mel_db, n_mfcc=20)[1:]
-    contrast = librosa.feature.spectral_contrast(S=shared.magnitude, sr=SR)
+    # The top contrast band (above ~6 kHz) is dropped: lossy codecs cut or smear it, so it says more
+    # about the encoding than about the sound.
+    contrast = librosa.feature.spectral_contrast(S=shared.magnitude, sr=SR)[:-1]
     chroma = shared.chroma.mean(axis=1)
     chroma = chroma / max(chroma.sum(), 1e-9)
     chroma = np.roll(chroma, -int(np.argmax(chroma))) - 1 / 12

@@ -1,12 +1,13 @@
 """Audio analyzer: tempo, beats, metre, key, loudness, Spotify-style descriptors, mood and a "sounds like" vector.
 
 Everything is computed from one decode at 22.05 kHz and a few shared intermediates: one STFT
-(timbre, onsets, loudness-related figures), one low-rate long-window STFT for pitch (chroma), one
+(timbre, onsets, loudness-related figures), one low-rate long-window STFT for pitch (salience chroma), one
 onset envelope and its autocorrelation (tempo, metre, pulse clarity).
 """
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 from typing import Mapping
@@ -24,13 +25,29 @@ PITCH_SR = 11025  # chroma comes from a long-window STFT at this rate: fine freq
 PITCH_N_FFT = 8192
 PITCH_HOP = 2048
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
-# Key profiles (tonic first). Krumhansl-Kessler probe-tone ratings and Temperley's (2007) corpus
-# profiles; the key score is the mean of both correlations, which is steadier than either alone.
-KRUMHANSL_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KRUMHANSL_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
-TEMPERLEY_MAJOR = np.array([5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0])
-TEMPERLEY_MINOR = np.array([5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0])
+# Key profiles, tonic first, (major, minor): Aarden's Essen-corpus profiles (2003), Bellman's
+# profiles from Budge's chord statistics (2005) and Albrecht & Shanahan's (2013). The key score is
+# the mean correlation over the three, steadier than any one on our benchmark (see benchmarks/audio.py).
+KEY_PROFILES = (
+    (np.array([17.7661, 0.145624, 14.9265, 0.160186, 19.8049, 11.3587, 0.291248, 22.062, 0.145624, 8.15494,
+               0.232998, 4.95122]),
+     np.array([18.2648, 0.737619, 14.0499, 16.8599, 0.702494, 14.4362, 0.702494, 18.6161, 4.56621, 1.93186,
+               7.37619, 1.75623])),
+    (np.array([16.80, 0.86, 12.95, 1.41, 13.49, 11.93, 1.25, 20.28, 1.80, 8.04, 0.62, 10.57]),
+     np.array([18.16, 0.69, 12.99, 13.34, 1.07, 11.15, 1.38, 21.07, 7.49, 1.53, 0.92, 10.21])),
+    (np.array([0.238, 0.006, 0.111, 0.006, 0.137, 0.094, 0.016, 0.214, 0.009, 0.080, 0.008, 0.081]),
+     np.array([0.220, 0.006, 0.104, 0.123, 0.019, 0.103, 0.012, 0.214, 0.062, 0.022, 0.061, 0.052])),
+)
+SALIENCE_MIDI = (24, 108)  # notes C1..B7 considered for pitch salience
+SALIENCE_HARMONICS = 8  # harmonics summed per note, weighted HARMONIC_DECAY ** (h - 1)
+HARMONIC_DECAY = 0.8
 MIN_BPM, MAX_BPM = 40.0, 240.0
+# Tempo choice (tuned on benchmarks/audio.py seeds 0-2, checked on held-apart halves): candidates are
+# weighted by a log-normal preference centred on PREFERRED_BPM (sigma in octaves), then a faster
+# metrical level is adopted only when its periodicity is FILL_RATIO as strong and it stays at or
+# under FASTEST_LEVEL_BPM; a slower one when the beat's periodicity is under SPARSE_RATIO of it.
+PREFERRED_BPM, PREFERENCE_OCTAVES = 130.0, 0.8
+FILL_RATIO, SPARSE_RATIO, FASTEST_LEVEL_BPM = 0.8, 0.5, 180.0
 SILENCE_RMS = 1e-4  # below this RMS (about -80 dBFS) a file is treated as silent
 # Mood vocabulary: each mood's prototype point on the (valence, arousal) plane, both 0..1.
 MOODS = {
@@ -49,13 +66,15 @@ class AudioFeatures(Result):
     """What a track sounds like, computed from the decoded samples alone.
 
     duration_s: length of the decoded audio in seconds.
-    tempo_bpm: beats per minute of the main pulse (0 for silence or no pulse); tempo_confidence
-    0..1: how far the chosen pulse's periodicity stands above the alternatives. beat_times_s: beat
+    tempo_bpm: beats per minute of the main pulse (0 for silence or no pulse), from the
+    autocorrelation of attacks plus harmonic changes with octave checks (see `tempo`);
+    tempo_confidence 0..1: how far the chosen pulse's periodicity stands above the alternatives. beat_times_s: beat
     positions in seconds (dynamic-programming beat tracker seeded with tempo_bpm).
     time_signature: beats per bar, 3 or 4, from whether the onset periodicity is stronger at three
     or at four beats.
-    key: tonic pitch class (C..B) and mode (major/minor) from key-profile correlation with the
-    duration-weighted chroma; None for silence. key_confidence 0..1: margin of the best key over
+    key: tonic pitch class (C..B) and mode (major/minor) from the correlation of the mean
+    note-salience chroma (harmonics summed onto fundamentals) with three corpus key profiles;
+    None for silence. key_confidence 0..1: margin of the best key over
     the best key that is not a fifth, relative or parallel of it.
     loudness_lufs: integrated loudness per ITU-R BS.1770-4 (K-weighting, 400 ms blocks, absolute
     and relative gating; pyloudnorm). dynamic_range_db: 95th minus 10th percentile of 3 s
@@ -121,9 +140,10 @@ class _Shared:
 
     magnitude: np.ndarray  # |STFT|, N_FFT/HOP at SR
     mel_db: np.ndarray
-    onset_env: np.ndarray
-    acf: np.ndarray  # normalized autocorrelation of the onset envelope, lag in frames
-    chroma: np.ndarray  # 12 x frames from the pitch STFT
+    onset_env: np.ndarray  # spectral flux of the log-mel spectrogram (note attacks)
+    frame_chroma: np.ndarray  # 12 x frames, normalized per frame, from the main STFT (fast pitch changes)
+    acf: np.ndarray  # autocorrelation of the rhythm envelope (attacks plus harmonic changes), lag in frames
+    chroma: np.ndarray  # 12 x frames of note salience from the pitch STFT (the key)
     rms: np.ndarray
 
 
@@ -138,7 +158,7 @@ def audio_features(y: np.ndarray, sr: int = SR) -> AudioFeatures:
         return _silent_features(duration_s)
     y = np.pad(y, (0, max(0, N_FFT - len(y))))
     shared = _shared_intermediates(y)
-    tempo_bpm, tempo_confidence = tempo(shared.onset_env, shared.acf)
+    tempo_bpm, tempo_confidence = tempo(shared.acf)
     beat_times_s = beats(shared.onset_env, tempo_bpm)
     time_signature = metre(shared.acf, tempo_bpm)
     key, mode, key_confidence, mode_strength = key_from_chroma(shared.chroma)
@@ -178,10 +198,11 @@ def _shared_intermediates(y: np.ndarray) -> _Shared:
     low = soxr.resample(y, SR, PITCH_SR)
     pitch_mag = np.abs(librosa.stft(np.pad(low, (0, max(0, PITCH_N_FFT - len(low)))), n_fft=PITCH_N_FFT,
                                     hop_length=PITCH_HOP))
-    with warnings.catch_warnings():  # pure tones leave tuning estimation nothing to do; it says so loudly
-        warnings.filterwarnings("ignore", "Trying to estimate tuning", UserWarning)
-        chroma = librosa.feature.chroma_stft(S=pitch_mag**2, sr=PITCH_SR, n_fft=PITCH_N_FFT, norm=None)
-    return _Shared(magnitude, mel_db, onset_env, onset_autocorrelation(onset_env), chroma, rms)
+    chroma = salience_chroma(pitch_mag)
+    frame_chroma = librosa.feature.chroma_stft(S=magnitude**2, sr=SR, n_fft=N_FFT, tuning=0.0)
+    frame_chroma = frame_chroma / np.maximum(frame_chroma.sum(axis=0, keepdims=True), 1e-9)
+    acf = onset_autocorrelation(rhythm_envelope(onset_env, frame_chroma))
+    return _Shared(magnitude, mel_db, onset_env, frame_chroma, acf, chroma, rms)
 
 
 def _silent_features(duration_s: float) -> AudioFeatures:
@@ -194,6 +215,15 @@ def _silent_features(duration_s: float) -> AudioFeatures:
 
 
 # ---- rhythm ---------------------------------------------------------------------------------
+
+def rhythm_envelope(onset_env: np.ndarray, frame_chroma: np.ndarray) -> np.ndarray:
+    """Note attacks plus harmonic changes, each standardized: legato organ or strings change chords on
+    the beat without sharp attacks, so pitch-class change carries the pulse that attacks miss."""
+    change = np.concatenate([[0.0], np.maximum(np.diff(frame_chroma, axis=1), 0).sum(axis=0)])
+    n = min(len(onset_env), len(change))
+    standardize = lambda v: (v - v.mean()) / (v.std() + 1e-9)  # noqa: E731
+    return standardize(onset_env[:n]) + standardize(change[:n])
+
 
 def onset_autocorrelation(onset_env: np.ndarray) -> np.ndarray:
     """Unbiased autocorrelation of the smoothed, mean-removed onset envelope, 1 at lag 0 (via FFT).
@@ -234,40 +264,51 @@ def _peak_lag(acf: np.ndarray, lag: int) -> float:
 
 def pulse_salience(acf: np.ndarray, lag: float) -> float:
     """How strongly the onsets repeat every `lag` frames: the autocorrelation at 1-4 multiples of it."""
-    weights = (1.0, 0.5, 0.25, 0.25)
-    return sum(w * max(_acf_at(acf, k * lag), 0.0) for k, w in zip((1, 2, 3, 4), weights)) / sum(weights)
+    return sum(max(_acf_at(acf, k * lag), 0.0) for k in (1, 2, 3, 4)) / 4
 
 
-def tempo(onset_env: np.ndarray, acf: np.ndarray) -> tuple[float, float]:
-    """Tempo in BPM and a 0..1 confidence, with octave errors settled by evidence, not by a prior.
+def tempo(acf: np.ndarray) -> tuple[float, float]:
+    """Tempo in BPM and a 0..1 confidence from the rhythm autocorrelation, octave errors checked.
 
     Candidates are the autocorrelation peaks between MIN_BPM and MAX_BPM, scored by pulse salience
-    (periodicity at the lag and its multiples). The winner's octave family (T/2, T, 2T, and 3T or
-    T/3 for triple groupings) is then compared: a faster level is taken only when its own peak is
-    nearly as strong as the slower one, i.e. the onsets really fill the faster grid.
+    (periodicity at the lag and its multiples) times a broad log-normal tempo preference. The
+    winner then moves to a faster metrical level (half or third of the period) when the onsets
+    fill that grid nearly as strongly, or to a slower one (double) when its own beats are sparse.
     """
     lags = np.arange(int(FRAME_RATE * 60 / MAX_BPM), min(int(FRAME_RATE * 60 / MIN_BPM) + 1, len(acf) - 1))
     if len(lags) < 3:
         return 0.0, 0.0
-    peaks = [lag for lag in lags[1:-1] if acf[lag] >= acf[lag - 1] and acf[lag] > acf[lag + 1] and acf[lag] > 0]
-    if not peaks:
+    scored = []
+    for lag in lags[1:-1]:
+        if acf[lag] >= acf[lag - 1] and acf[lag] > acf[lag + 1] and acf[lag] > 0:
+            refined = _peak_lag(acf, lag)
+            preference = np.exp(-0.5 * (np.log2(60 * FRAME_RATE / refined / PREFERRED_BPM) / PREFERENCE_OCTAVES) ** 2)
+            scored.append((pulse_salience(acf, refined) * preference, refined))
+    if not scored:
         return 0.0, 0.0
-    scored = sorted(((pulse_salience(acf, _peak_lag(acf, p)), _peak_lag(acf, p)) for p in peaks), reverse=True)
+    scored.sort(reverse=True)
     best_score, best_lag = scored[0]
-    best_lag = _settle_octave(acf, best_lag)
-    runner_up = next((s for s, lag in scored[1:] if abs(lag / best_lag - 1) > 0.1), 0.0)
+    runner_up = next((sc for sc, lag in scored[1:] if abs(lag / best_lag - 1) > 0.1), 0.0)
     confidence = float(np.clip((best_score - runner_up) / max(best_score, 1e-9) + 0.5 * best_score, 0, 1))
-    return float(np.clip(60 * FRAME_RATE / best_lag, MIN_BPM, MAX_BPM)), confidence
+    beat_lag = _metrical_level(acf, best_lag)
+    return float(np.clip(60 * FRAME_RATE / beat_lag, MIN_BPM, MAX_BPM)), confidence
 
 
-def _settle_octave(acf: np.ndarray, lag: float) -> float:
-    """Move from a candidate beat period to half or double it when the evidence says so."""
+def _metrical_level(acf: np.ndarray, lag: float) -> float:
+    """Move a candidate beat period to a faster level the onsets fill, or a slower one if beats are sparse."""
+    for _ in range(3):
+        for divisor in (2, 3):
+            sub = _peak_lag(acf, int(round(lag / divisor)))
+            if 60 * FRAME_RATE / sub <= FASTEST_LEVEL_BPM and _acf_at(acf, sub) >= FILL_RATIO * _acf_at(acf, lag):
+                lag = sub
+                break
+        else:
+            break
     for _ in range(2):
-        half = _peak_lag(acf, int(round(lag / 2)))
-        if 60 * FRAME_RATE / half <= MAX_BPM and _acf_at(acf, half) >= 0.8 * _acf_at(acf, lag):
-            lag = half
-            continue
-        break
+        if 60 * FRAME_RATE / (2 * lag) >= MIN_BPM and _acf_at(acf, lag) < SPARSE_RATIO * _acf_at(acf, 2 * lag):
+            lag = _peak_lag(acf, int(round(2 * lag)))
+        else:
+            break
     return lag
 
 
@@ -283,39 +324,67 @@ def beats(onset_env: np.ndarray, tempo_bpm: float) -> np.ndarray:
 
 
 def metre(acf: np.ndarray, tempo_bpm: float) -> int:
-    """Beats per bar, 3 or 4: whether the onsets repeat more strongly every three or every four beats."""
+    """Beats per bar, 3 or 4: whether the onsets repeat more strongly every three or every four beats.
+
+    Bars and double bars are compared only where both are within the usable autocorrelation.
+    """
     if tempo_bpm <= 0:
         return 4
     beat_lag = 60 * FRAME_RATE / tempo_bpm
-    triple = _acf_at(acf, 3 * beat_lag) + 0.5 * _acf_at(acf, 6 * beat_lag)
-    duple = _acf_at(acf, 4 * beat_lag) + 0.5 * _acf_at(acf, 8 * beat_lag)
+    usable = len(acf) // 2
+    groups = [k for k in (1, 2) if 4 * k * beat_lag < usable]
+    triple = sum(_acf_at(acf, 3 * k * beat_lag) / k for k in groups)
+    duple = sum(_acf_at(acf, 4 * k * beat_lag) / k for k in groups)
     return 3 if triple > duple * 1.1 else 4
 
 
 # ---- harmony --------------------------------------------------------------------------------
 
-def key_from_chroma(chroma: np.ndarray) -> tuple[str, str, float, float]:
-    """Key, mode, confidence and a -1..1 major-minor strength from the chroma profile.
+@functools.lru_cache(maxsize=2)
+def _note_filterbank(n_bins: int) -> np.ndarray:
+    """Triangular one-semitone filters mapping pitch-STFT bins onto the notes of SALIENCE_MIDI."""
+    freqs_hz = np.arange(n_bins) * PITCH_SR / PITCH_N_FFT
+    bin_midi = 12 * np.log2(np.maximum(freqs_hz, 1e-3) / 440) + 69
+    notes = np.arange(*SALIENCE_MIDI)
+    return np.maximum(0.0, 1 - np.abs(bin_midi[None, :] - notes[:, None]))
 
-    The profile is the energy-weighted mean chroma after log compression, so sustained and loud
-    notes count most without one loud chord dominating.
+
+def salience_chroma(pitch_mag: np.ndarray) -> np.ndarray:
+    """A 12 x frames chroma of note salience: each note's log energy plus that of its harmonics.
+
+    Plain chroma counts a note's third harmonic as the fifth above it, which pulls key estimates a
+    fifth up (organ and strings most); summing harmonics onto their fundamental (subharmonic
+    summation) makes the notes actually played stand out.
     """
-    profile = np.log1p(100 * chroma / max(float(chroma.max()), 1e-9)).mean(axis=1)
-    if not np.any(profile > 0):
+    energy = _note_filterbank(pitch_mag.shape[0]) @ pitch_mag
+    energy = np.log1p(100 * energy / max(float(energy.max()), 1e-9))
+    salience = np.zeros_like(energy)
+    for h in range(1, SALIENCE_HARMONICS + 1):
+        offset = int(round(12 * np.log2(h)))
+        salience[:len(energy) - offset] += HARMONIC_DECAY ** (h - 1) * energy[offset:]
+    chroma = np.zeros((12, energy.shape[1]))
+    for i, midi in enumerate(range(*SALIENCE_MIDI)):
+        chroma[midi % 12] += salience[i]
+    return chroma
+
+
+def key_from_chroma(chroma: np.ndarray) -> tuple[str, str, float, float]:
+    """Key, mode, confidence and a -1..1 major-minor strength from the mean salience chroma."""
+    profile = chroma.mean(axis=1)
+    if not np.any(profile > 0) or np.allclose(profile, profile[0]):
         return "C", "major", 0.0, 0.0
     scores = np.zeros((2, 12))
-    for m, templates in enumerate(((KRUMHANSL_MAJOR, TEMPERLEY_MAJOR), (KRUMHANSL_MINOR, TEMPERLEY_MINOR))):
+    for m in range(2):
         for tonic in range(12):
-            scores[m, tonic] = np.mean([np.corrcoef(profile, np.roll(t, tonic))[0, 1] for t in templates])
+            scores[m, tonic] = np.mean([np.corrcoef(profile, np.roll(p[m], tonic))[0, 1] for p in KEY_PROFILES])
     m, tonic = np.unravel_index(int(np.argmax(scores)), scores.shape)
     best = scores[m, tonic]
-    related = {(m, tonic), (m, (tonic + 7) % 12), (m, (tonic + 5) % 12), (1 - m, tonic),
-               (1 - m, (tonic + 9) % 12 if m == 0 else (tonic + 3) % 12)}
+    relative = (tonic + 9) % 12 if m == 0 else (tonic + 3) % 12
+    related = {(m, tonic), (m, (tonic + 7) % 12), (m, (tonic + 5) % 12), (1 - m, tonic), (1 - m, relative)}
     unrelated = max(scores[i, j] for i in range(2) for j in range(12) if (i, j) not in related)
     confidence = float(np.clip((best - unrelated) * 2 + 0.3 * best, 0, 1))
-    relative = (tonic + 9) % 12 if m == 0 else (tonic + 3) % 12
-    mode_strength = float(np.clip((scores[0, tonic if m == 0 else relative] -
-                                   scores[1, relative if m == 0 else tonic]) * 4, -1, 1))
+    major_tonic, minor_tonic = (tonic, relative) if m == 0 else (relative, tonic)
+    mode_strength = float(np.clip((scores[0, major_tonic] - scores[1, minor_tonic]) * 4, -1, 1))
     return PITCH_CLASSES[tonic], ("major", "minor")[m], confidence, mode_strength
 
 
@@ -361,7 +430,7 @@ def descriptors(shared: _Shared, y: np.ndarray, tempo_bpm: float, tempo_confiden
     rms_db = 20 * np.log10(np.maximum(shared.rms, 1e-5))
     crest_db = float(np.percentile(rms_db, 95) - np.median(rms_db))
     beat_regularity = _beat_regularity(beat_times_s)
-    speech = _speech_likeness(magnitude, shared.rms)
+    speech = _speech_likeness(shared.frame_chroma, shared.rms)
 
     energy = 0.5 * _squash(loudness_lufs, -20, 4) + 0.25 * _squash(onset_rate, 3, 1.2) + 0.25 * _squash(flux, 1.2, 0.35)
     tempo_fit = np.exp(-0.5 * (np.log2(max(tempo_bpm, 1) / 118) / 0.35) ** 2)
@@ -387,7 +456,7 @@ def _beat_regularity(beat_times_s: np.ndarray) -> float:
     return float(np.clip(1 - 4 * np.std(intervals) / max(np.mean(intervals), 1e-6), 0, 1))
 
 
-def _speech_likeness(magnitude: np.ndarray, rms: np.ndarray) -> dict[str, float]:
+def _speech_likeness(frame_chroma: np.ndarray, rms: np.ndarray) -> dict[str, float]:
     """Speechiness and the share of voice-like seconds, from pitch-class flux and the low-energy ratio.
 
     Spoken words glide through pitch and alternate with short pauses, so on loud frames the
@@ -396,11 +465,7 @@ def _speech_likeness(magnitude: np.ndarray, rms: np.ndarray) -> dict[str, float]
     half the second's mean RMS; music is near 0, sparse clicks near 1). Sung melody holds its pitch
     and so counts as music here.
     """
-    import librosa
-
-    chroma = librosa.feature.chroma_stft(S=magnitude**2, sr=SR, n_fft=N_FFT, tuning=0.0)
-    chroma = chroma / np.maximum(chroma.sum(axis=0, keepdims=True), 1e-9)
-    flux = np.abs(np.diff(chroma, axis=1)).sum(axis=0)
+    flux = np.abs(np.diff(frame_chroma, axis=1)).sum(axis=0)
     loud = rms[1:] > 0.1 * max(float(rms.max()), 1e-9)
     second = int(round(FRAME_RATE))
     voiced, scores = [], []

@@ -58,6 +58,7 @@ MOODS = {
     "calm": (0.65, 0.20),
 }
 MOOD_SHARPNESS = 8.0  # softmax temperature on squared distances: higher gives more decided scores
+CONTRAST_FLOOR_DB = -50.0  # spectral valleys are measured no deeper than this below the loudest bin
 VECTOR_LENGTH = 78  # see sounds_like_vector for the layout
 
 
@@ -120,7 +121,7 @@ class AudioAnalyzer(Analyzer):
     """Listens to every audio file and every video's audio track."""
 
     name = "audio"
-    version = "2"
+    version = "3"
     media_kinds = frozenset({MediaKind.AUDIO, MediaKind.VIDEO})
     result_type = AudioFeatures
     space = "audio"
@@ -494,37 +495,53 @@ def mood_from(valence: float, arousal: float) -> tuple[str, dict[str, float]]:
 
 # ---- the vector -------------------------------------------------------------------------------
 
-def sounds_like_vector(shared: _Shared, tempo_bpm: float, d: Mapping[str, float]) -> np.ndarray:
-    """Timbre, harmony, rhythm and energy statistics scaled with fixed constants, then L2-normalized.
+VECTOR_GROUPS = ("mfcc_mean", "mfcc_std", "contrast_mean", "contrast_std", "chroma", "rhythm", "descriptors")
 
-    Layout (78 values): 19 MFCC means and 19 MFCC standard deviations (c1..c19; c0 is level),
-    6 spectral-contrast means, 6 spectral-contrast standard deviations, 12 key-relative chroma
-    values (rotated so the strongest pitch class comes first, so transpositions sound alike),
-    6 rhythm and energy figures, 9 descriptor values, and a last value reserved for silence.
-    Fixed constants (not library statistics) mean a vector never changes when other files are added.
+
+def vector_features(shared: _Shared, tempo_bpm: float, d: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """The raw statistics behind the "sounds like" vector, by group, before scaling.
+
+    mfcc_mean/mfcc_std: 19 each (c1..c19; c0 is level). contrast_mean/contrast_std: 6 each (the
+    top band, above ~6 kHz, is dropped: lossy codecs cut or smear it, so it says more about the
+    encoding than the sound). chroma: 12 key-relative salience values (rotated so the strongest
+    pitch class comes first, so transpositions sound alike). rhythm: log tempo, onset rate, log
+    centroid, mean and spread of frame level, log flatness. descriptors: the eight 0..1 descriptors
+    and the crest factor.
     """
     import librosa
 
     mfcc = librosa.feature.mfcc(S=shared.mel_db, n_mfcc=20)[1:]
-    # The top contrast band (above ~6 kHz) is dropped: lossy codecs cut or smear it, so it says more
-    # about the encoding than about the sound.
-    contrast = librosa.feature.spectral_contrast(S=shared.magnitude, sr=SR)[:-1]
+    floor = 10 ** (CONTRAST_FLOOR_DB / 20) * max(float(shared.magnitude.max()), 1e-9)  # codec noise sits below it
+    contrast = librosa.feature.spectral_contrast(S=np.maximum(shared.magnitude, floor), sr=SR)[:-1]
     chroma = shared.chroma.mean(axis=1)
     chroma = chroma / max(chroma.sum(), 1e-9)
-    chroma = np.roll(chroma, -int(np.argmax(chroma))) - 1 / 12
-    parts = [
-        mfcc.mean(axis=1) / 40,
-        mfcc.std(axis=1) / 15 - 0.6,
-        (contrast.mean(axis=1) - 20) / 8,
-        contrast.std(axis=1) / 6 - 1,
-        chroma * 5,
-        [np.log2(max(tempo_bpm, 30) / 110), d["onset_rate"] / 3 - 1, np.log2(max(d["centroid_hz"], 50) / 1500),
-         (d["rms_db_mean"] + 30) / 15, d["rms_db_std"] / 8 - 0.6, np.log10(max(d["flatness"], 1e-6)) + 2],
-        [d[k] - 0.5 for k in ("energy", "danceability", "valence", "arousal", "acousticness", "instrumentalness",
-                              "speechiness", "beat_regularity")] + [d["crest_db"] / 10 - 1],
-        [0.0],
-    ]
-    vector = np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in parts])
+    return {
+        "mfcc_mean": mfcc.mean(axis=1),
+        "mfcc_std": mfcc.std(axis=1),
+        "contrast_mean": contrast.mean(axis=1),
+        "contrast_std": contrast.std(axis=1),
+        "chroma": np.roll(chroma, -int(np.argmax(chroma))),
+        "rhythm": np.array([np.log2(max(tempo_bpm, 30)), d["onset_rate"], np.log2(max(d["centroid_hz"], 50)),
+                            d["rms_db_mean"], d["rms_db_std"], np.log10(max(d["flatness"], 1e-6))]),
+        "descriptors": np.array([d[k] for k in ("energy", "danceability", "valence", "arousal", "acousticness",
+                                                "instrumentalness", "speechiness", "beat_regularity")]
+                                + [d["crest_db"]]),
+    }
+
+
+def sounds_like_vector(shared: _Shared, tempo_bpm: float, d: Mapping[str, float]) -> np.ndarray:
+    """Timbre, harmony, rhythm and energy statistics standardized with fixed constants, weighted, L2-normalized.
+
+    Each raw value is centred and scaled by constants measured once on a reference set of rendered
+    music (analyzers/audio_scale.py, made by benchmarks/audio_scale.py), then its group is weighted
+    (VECTOR_WEIGHTS). Fixed constants, not library statistics, mean a vector never changes when
+    other files are added. The last value is reserved for silence.
+    """
+    from analyzers.audio_scale import CENTER, SCALE, VECTOR_WEIGHTS
+
+    raw = vector_features(shared, tempo_bpm, d)
+    parts = [(raw[g] - CENTER[g]) / SCALE[g] * VECTOR_WEIGHTS[g] / np.sqrt(len(raw[g])) for g in VECTOR_GROUPS]
+    vector = np.concatenate(parts + [np.zeros(1)])
     assert len(vector) == VECTOR_LENGTH, len(vector)
     norm = np.linalg.norm(vector)
     return vector / norm if norm > 0 else vector

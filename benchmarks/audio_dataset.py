@@ -7,9 +7,18 @@ What a clip is: one corpus piece (a Bach chorale, a German folk song from the Es
 fiddle tune from Ryan's Mammoth Collection) in 2/4, 3/4 or 4/4, written as MIDI with mido at a tempo we
 choose (quarter-note beats per minute, so the beat is the quarter note in every meter we use), every
 part on one General MIDI instrument, looped from its start until the wanted length, and rendered to
-44.1 kHz stereo WAV by FluidSynth. Ground-truth key: the key signature read as major or as its
-relative minor, whichever has the final bass note as tonic (pieces ending elsewhere, i.e. modal ones,
-are left out); see `key_from_signature_and_final`.
+44.1 kHz stereo WAV by FluidSynth (its default reverb and chorus on). Notes sound for 92% of their
+written length, with a mild metrical accent (velocity 78-96 from music21's beatStrength): a plain,
+steady performance, not a click track.
+
+Ground-truth key: the key signature read as major or as its relative minor, whichever has the final
+bass note as tonic; pieces ending elsewhere (modal ones) are left out, and so are pieces whose notes
+stray from that key's scale for more than 15% of their duration (a misleading signature). The files'
+declared keys are not used as such: chorale MusicXML files disagree between parts (bwv101.7 says d minor
+in one part, F major in another) and Ryan's "K:G" is a signature, not a mode (some K:G tunes end on E).
+music21's `analyze('key')` is itself a Krumhansl-style estimate, so it is only reported beside the
+label. Remaining risk: a piece that modulates for good, or a double-tonic fiddle tune, can carry a
+label a listener would dispute.
 
 Rendered files are cached under ~/.cache/mediaindex-bench/audio/, named by a hash of everything that
 shapes them, so a second run renders nothing.
@@ -36,7 +45,7 @@ from audio_metrics import PITCH_CLASSES
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mediaindex-bench" / "audio"
 RENDER_SR_HZ = 44100
-FLUIDSYNTH_GAIN = 0.4  # FluidSynth's default 0.2 leaves a solo flute near -35 dBFS; 0.4 keeps 5-part organ below clipping
+FLUIDSYNTH_GAIN = 0.4  # twice FluidSynth's default: measured peaks -21 to -5 dBFS over all clips, none clipped
 EXTRACT_VERSION = 1  # bump when the score-to-notes extraction changes (invalidates cached pieces)
 RENDER_VERSION = 1  # bump when MIDI writing or rendering changes (invalidates cached audio)
 TICKS_PER_BEAT = 480
@@ -52,6 +61,9 @@ ESSEN_FILES = ("altdeu10", "altdeu20", "ballad10", "ballad20", "ballad30", "ball
                "boehme20", "erk10", "erk20", "erk30", "fink0", "kinder0", "lot", "lux", "zuccal0")
 SOURCE_SHARES = {"bach": 0.5, "essen": 0.25, "ryans": 0.25}
 CELL_SHARE = 0.3  # at most this share of a source's clips in one (meter, mode) cell, while others remain
+MIN_IN_SCALE_SHARE = 0.85  # a piece whose notes stray from its key's scale more than this is left out
+MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
+MINOR_SCALE = (0, 2, 3, 5, 7, 8, 9, 10, 11)  # natural minor plus the raised sixth and seventh
 
 
 @dataclass(frozen=True)
@@ -257,6 +269,17 @@ def select_pieces(count: int, seed: int, log=print) -> list[Piece]:
     return chosen
 
 
+def in_scale_share(piece: Piece) -> float:
+    """Share of the piece's note durations on its key's scale: low when the signature misleads.
+
+    E.g. a song in G minor encoded with a one-sharp signature ends on G and would be labelled G major.
+    """
+    tonic = PITCH_CLASSES.index(piece.key)
+    scale = {(tonic + step) % 12 for step in (MAJOR_SCALE if piece.mode == "major" else MINOR_SCALE)}
+    total = sum(n[1] for n in piece.notes)
+    return sum(n[1] for n in piece.notes if n[2] % 12 in scale) / total
+
+
 def _source_quotas(count: int) -> dict[str, int]:
     """How many pieces each source gives to a set of `count`."""
     quotas = {s: int(round(count * share)) for s, share in SOURCE_SHARES.items()}
@@ -277,7 +300,9 @@ def _fill_quota(candidates: list[tuple[str, int | None]], source: str, quota: in
             if len(picked) >= quota:
                 return picked
             piece = load_piece(path, number, source)
-            if isinstance(piece, str) or piece.title in seen_titles or piece in picked:
+            if isinstance(piece, str) or in_scale_share(piece) < MIN_IN_SCALE_SHARE:
+                continue
+            if piece.title in seen_titles or piece in picked:
                 continue
             cell = sum(1 for p in picked if (p.meter, p.mode) == (piece.meter, piece.mode))
             if capped and cell >= cap:

@@ -59,7 +59,7 @@ MOODS = {
 }
 MOOD_SHARPNESS = 8.0  # softmax temperature on squared distances: higher gives more decided scores
 CONTRAST_FLOOR_DB = -50.0  # spectral valleys are measured no deeper than this below the loudest bin
-VECTOR_LENGTH = 78  # see sounds_like_vector for the layout
+VECTOR_LENGTH = 72  # see sounds_like_vector for the layout
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,8 @@ class AudioFeatures(Result):
     duration_s: length of the decoded audio in seconds.
     tempo_bpm: beats per minute of the main pulse (0 for silence or no pulse), from the
     autocorrelation of attacks plus harmonic changes with octave checks (see `tempo`);
-    tempo_confidence 0..1: how far the chosen pulse's periodicity stands above the alternatives. beat_times_s: beat
+    tempo_confidence 0..1: the pulse salience of the chosen beat (mean autocorrelation at one to
+    four beats; 1 is a perfectly periodic rhythm, near 0 no steady pulse). beat_times_s: beat
     positions in seconds (dynamic-programming beat tracker seeded with tempo_bpm).
     time_signature: beats per bar, 3 or 4, from whether the onset periodicity is stronger at three
     or at four beats.
@@ -121,7 +122,7 @@ class AudioAnalyzer(Analyzer):
     """Listens to every audio file and every video's audio track."""
 
     name = "audio"
-    version = "3"
+    version = "4"
     media_kinds = frozenset({MediaKind.AUDIO, MediaKind.VIDEO})
     result_type = AudioFeatures
     space = "audio"
@@ -287,11 +288,8 @@ def tempo(acf: np.ndarray) -> tuple[float, float]:
             scored.append((pulse_salience(acf, refined) * preference, refined))
     if not scored:
         return 0.0, 0.0
-    scored.sort(reverse=True)
-    best_score, best_lag = scored[0]
-    runner_up = next((sc for sc, lag in scored[1:] if abs(lag / best_lag - 1) > 0.1), 0.0)
-    confidence = float(np.clip((best_score - runner_up) / max(best_score, 1e-9) + 0.5 * best_score, 0, 1))
-    beat_lag = _metrical_level(acf, best_lag)
+    beat_lag = _metrical_level(acf, max(scored)[1])
+    confidence = float(np.clip(pulse_salience(acf, beat_lag), 0, 1))
     return float(np.clip(60 * FRAME_RATE / beat_lag, MIN_BPM, MAX_BPM)), confidence
 
 
@@ -495,15 +493,15 @@ def mood_from(valence: float, arousal: float) -> tuple[str, dict[str, float]]:
 
 # ---- the vector -------------------------------------------------------------------------------
 
-VECTOR_GROUPS = ("mfcc_mean", "mfcc_std", "contrast_mean", "contrast_std", "chroma", "rhythm", "descriptors")
+VECTOR_GROUPS = ("mfcc_mean", "mfcc_std", "contrast_mean", "chroma", "rhythm", "descriptors")
 
 
 def vector_features(shared: _Shared, tempo_bpm: float, d: Mapping[str, float]) -> dict[str, np.ndarray]:
     """The raw statistics behind the "sounds like" vector, by group, before scaling.
 
-    mfcc_mean/mfcc_std: 19 each (c1..c19; c0 is level). contrast_mean/contrast_std: 6 each (the
-    top band, above ~6 kHz, is dropped: lossy codecs cut or smear it, so it says more about the
-    encoding than the sound). chroma: 12 key-relative salience values (rotated so the strongest
+    mfcc_mean/mfcc_std: 19 each (c1..c19; c0 is level). contrast_mean: 6 band means (the top
+    band, above ~6 kHz, is dropped, and so is the contrast's spread over time: lossy codecs cut or
+    smear them, so they say more about the encoding than the sound). chroma: 12 key-relative salience values (rotated so the strongest
     pitch class comes first, so transpositions sound alike). rhythm: log tempo, onset rate, log
     centroid, mean and spread of frame level, log flatness. descriptors: the eight 0..1 descriptors
     and the crest factor.
@@ -519,7 +517,6 @@ def vector_features(shared: _Shared, tempo_bpm: float, d: Mapping[str, float]) -
         "mfcc_mean": mfcc.mean(axis=1),
         "mfcc_std": mfcc.std(axis=1),
         "contrast_mean": contrast.mean(axis=1),
-        "contrast_std": contrast.std(axis=1),
         "chroma": np.roll(chroma, -int(np.argmax(chroma))),
         "rhythm": np.array([np.log2(max(tempo_bpm, 30)), d["onset_rate"], np.log2(max(d["centroid_hz"], 50)),
                             d["rms_db_mean"], d["rms_db_std"], np.log10(max(d["flatness"], 1e-6))]),

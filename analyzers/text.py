@@ -20,8 +20,8 @@ DEFAULT_TEXT_MODEL = "all-MiniLM-L6-v2"
 class TextDescription(Result):
     """The item's description in words and its sentence embedding (the text space).
 
-    title: from the file name. description: title plus what the other analyzers found (tempo,
-    key, energy words; later transcript, objects and review tags). vector: the L2-normalized
+    title: from the file name. description: title plus what the other analyzers found (mood,
+    pace, key, "spoken word"; later transcript, objects and review tags). vector: the L2-normalized
     embedding of the description by the text model.
     """
 
@@ -34,7 +34,7 @@ class TextAnalyzer(Analyzer):
     """Embeds each item's description with one sentence-embedding model."""
 
     name = "text"
-    version = "1"
+    version = "2"
     media_kinds = frozenset({MediaKind.AUDIO, MediaKind.VIDEO, MediaKind.TEXT})
     depends = ("audio",)
     result_type = TextDescription
@@ -69,11 +69,12 @@ def describe(title: str, inputs: Mapping[str, Result]) -> str:
     """One paragraph of words about an item, built from whichever analyses it has."""
     parts = [title]
     audio = inputs.get("audio")
-    if audio is not None and getattr(audio, "tempo_bpm", 0):
+    if audio is not None and audio.tempo_bpm:
+        if audio.speechiness > 0.5:
+            parts.append("spoken word, speech, talk")
         pace = "slow" if audio.tempo_bpm < 90 else "fast" if audio.tempo_bpm > 130 else "moderate tempo"
-        level = "energetic" if audio.energy > 0.66 else "calm" if audio.energy < 0.33 else ""
         key = f"in {audio.key} {audio.mode}" if audio.key else ""
-        parts.append(" ".join(w for w in (level, pace, "music", key) if w))
+        parts.append(" ".join(w for w in (audio.mood, pace, "music", key) if w))
     return ". ".join(parts)
 
 

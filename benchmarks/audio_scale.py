@@ -23,7 +23,7 @@ import audio_dataset as dataset  # noqa: E402
 from analyzers import audio as A  # noqa: E402
 from analyzers.media import MediaContext  # noqa: E402
 
-VECTOR_WEIGHTS = {"mfcc_mean": 2.0, "mfcc_std": 0.5, "contrast_mean": 1.0, "contrast_std": 0.5, "chroma": 0.5,
+VECTOR_WEIGHTS = {"mfcc_mean": 2.0, "mfcc_std": 0.5, "contrast_mean": 1.0, "chroma": 0.5,
                   "rhythm": 0.5, "descriptors": 0.5}
 OUT = ROOT / "analyzers" / "audio_scale.py"
 

@@ -199,9 +199,11 @@ def reason_between(a: Mapping[str, Any], b: Mapping[str, Any], per_space: Mappin
         parts.append(f"both ~{round((ta + tb) / 2)} BPM")
     if a.get("audio.key") and a.get("audio.key") == b.get("audio.key") and a.get("audio.mode") == b.get("audio.mode"):
         parts.append(f"both in {a['audio.key']} {a['audio.mode']}")
+    if a.get("audio.mood") and a.get("audio.mood") == b.get("audio.mood"):
+        parts.append(f"both {a['audio.mood']}")
     ea, eb = a.get("audio.energy"), b.get("audio.energy")
-    if ea is not None and eb is not None and abs(ea - eb) < 0.15:
-        parts.append("similar energy" if (ea + eb) / 2 > 0.33 else "both calm")
+    if ea is not None and eb is not None and abs(ea - eb) < 0.1:
+        parts.append("similar energy")
     shared = _words(a.get("text.title", "")) & _words(b.get("text.title", ""))
     if shared:
         parts.append("titles share " + ", ".join(f"'{w}'" for w in sorted(shared)[:3]))

@@ -19,7 +19,7 @@ from tests import synth
 @functools.lru_cache(maxsize=1)
 def real_audio_features() -> AudioFeatures:
     """Audio features of a real (synthesized) A-minor chord progression."""
-    y = np.asarray(sf.read(synth.chord_progression(Path(tempfile.mkdtemp()) / "a.wav", duration_s=4.0))[0],
+    y = np.asarray(sf.read(synth.chord_progression(Path(tempfile.mkdtemp()) / "a.wav", duration_s=10.0))[0],
                    dtype=np.float32)
     return audio_features(y, 22050)
 
@@ -39,7 +39,8 @@ def test_record_round_trip_and_flat_metadata(tmp_path: Path):
     (back,) = store.get(["abc"])
     assert back == original
     meta = store.summaries()["abc"]
-    assert meta["audio.tempo_bpm"] == original.results["audio"].tempo_bpm and meta["audio.key"] == "A"
+    audio = original.results["audio"]
+    assert meta["audio.tempo_bpm"] == audio.tempo_bpm and meta["audio.key"] == audio.key == "A"
     assert meta["v.audio"] == "1" and meta["audio.mood"] in ("happy", "energetic", "tense", "sad", "calm")
     assert "audio.vector" not in meta and "audio.beat_times_s" not in meta
     assert store.file_entry("/media/abc.wav").item_id == "abc"

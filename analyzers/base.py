@@ -69,6 +69,11 @@ class Analyzer(ABC):
         self.config = config or AnalyzerConfig()
         self.model = model
 
+    @classmethod
+    def cache_version(cls, config: AnalyzerConfig) -> str:
+        """The version results are cached under; an analyzer whose output depends on a model adds its name."""
+        return cls.version
+
     def load(self) -> None:
         """Load heavy imports and the model; idempotent. A model passed in counts as loaded."""
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from analyzers.base import Analyzer, MediaKind, Result
+from analyzers.base import Analyzer, AnalyzerConfig, MediaKind, Result
 from analyzers.errors import ModelUnavailable
 from analyzers.media import MediaContext
 
@@ -40,11 +40,26 @@ class TextAnalyzer(Analyzer):
     result_type = TextDescription
     space = "text"
     reads_media = False
+    _load_error: ModelUnavailable | None = None
+
+    @classmethod
+    def cache_version(cls, config: AnalyzerConfig) -> str:
+        """Vectors of different models must never share the text space: the model is part of the key."""
+        return f"{cls.version}+{config.text_model}"
 
     def load(self) -> None:
-        """Load the sentence-embedding model once (by name, packaged copy, or local folder)."""
+        """Load the sentence-embedding model once (by name, packaged copy, or local folder).
+
+        A model that failed to load is not tried again for every file: the same error is raised.
+        """
         if self.model is None:
-            self.model = load_text_model(self.config.text_model)
+            if self._load_error is not None:
+                raise self._load_error
+            try:
+                self.model = load_text_model(self.config.text_model)
+            except ModelUnavailable as e:
+                self._load_error = e
+                raise
 
     def analyze(self, ctx: MediaContext, inputs: Mapping[str, Result]) -> TextDescription:
         """Describe the file from its name and the other analyzers' results, then embed that."""
@@ -61,8 +76,10 @@ class TextAnalyzer(Analyzer):
 
 
 def title_from_path(path: Path) -> str:
-    """A readable title from a file name: extension dropped, separators turned into spaces."""
-    return re.sub(r"[_\-.]+", " ", path.stem).strip() or path.name
+    """A readable title from a file name: extension dropped, separators turned into spaces, bytes
+    that are not UTF-8 replaced (a model's tokenizer accepts only real text)."""
+    stem = path.stem.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return re.sub(r"[_\-.]+", " ", stem).strip() or "untitled"
 
 
 def describe(title: str, inputs: Mapping[str, Result]) -> str:

@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; user errors print one line, never a traceback."""
+    for stream in (sys.stdout, sys.stderr):  # file names need not be valid UTF-8; printing them must not fail
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     from analyzers.errors import MediaindexError
 
@@ -70,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = _dispatch(args)
     except MediaindexError as e:
         print(f"mediaindex: {e}", file=sys.stderr)
+        code = EXIT_USAGE
+    except OSError as e:  # a store folder or file the system refuses us: one line, not a traceback
+        print(f"mediaindex: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
         code = EXIT_USAGE
     except KeyboardInterrupt:
         print("mediaindex: interrupted", file=sys.stderr)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from analyzers.base import MediaKind
+from analyzers.base import AnalyzerConfig
 from indexer import query
 from indexer.config import Config
 from indexer.errors import UsageError
@@ -76,13 +76,16 @@ class Library:
         """Index folders or files: analyse what is new or changed, skip the rest, drop what is gone."""
         if not paths:
             raise UsageError("index needs at least one PATH")
-        roots = [Path(p).absolute() for p in paths]
+        roots = _distinct_roots(paths)
         for root in roots:
             if not root.exists():
                 raise UsageError(f"no such file or folder: {root}")
         started = time.monotonic()
         if not is_server_location(self.config.store):
-            Path(self.config.store).mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.config.store).mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise UsageError(f"cannot create the store folder {self.config.store}: {e.strerror or e}") from e
         with IndexLock(self.config.store), _sigterm_as_interrupt():
             report = _IndexRun(self, roots, progress).run()
         report.elapsed_s = time.monotonic() - started
@@ -95,11 +98,14 @@ class Library:
         store = self.store()
         path = Path(item)
         if path.exists():
-            entry = store.file_entry(str(path.absolute()))
+            entry = store.file_entry(os.path.abspath(path))
             if entry is not None:
                 return entry.item_id
             if path.is_file():
-                item_id = content_id(path)
+                try:
+                    item_id = content_id(path)
+                except OSError as e:
+                    raise UsageError(f"cannot read {item}: {e.strerror or e}") from e
                 if store.get([item_id]):
                     return item_id
             raise UsageError(f"{item} is not indexed: run `mediaindex index` on its folder first")
@@ -112,7 +118,10 @@ class Library:
 
     def show(self, item: str) -> ItemRecord:
         """The full record of one item."""
-        return self.store().get([self.resolve(item)])[0]
+        records = self.store().get([self.resolve(item)])
+        if not records:
+            raise UsageError(f"{item} has no analysis record yet: run `mediaindex index` on its folder again")
+        return records[0]
 
     def similar(self, item: str, limit: int = 10, **options: Any) -> query.Answer:
         """Items most like this one, fused over the vector spaces it has, each with a reason."""
@@ -179,6 +188,27 @@ class _sigterm_as_interrupt:
             signal.signal(signal.SIGTERM, self._previous)
 
 
+class _deferred_interrupts:
+    """Within the block, Ctrl-C and SIGTERM are held back and raised as KeyboardInterrupt at its end,
+    so a store write is never cut in half. Outside the main thread it does nothing."""
+
+    def __enter__(self):
+        self.received: list[int] = []
+        self._previous = {}
+        try:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, lambda n, f: self.received.append(n))
+        except ValueError:  # not the main thread
+            self._previous = {}
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        if self.received and exc_type is None:
+            raise KeyboardInterrupt
+
+
 class _IndexRun:
     """One `index` call: scan, skip unchanged, hash, plan, analyse, write in batches, drop what is gone."""
 
@@ -191,69 +221,85 @@ class _IndexRun:
         self.report = IndexReport()
         self.files_by_path: dict[str, MediaFile] = {}
         self.existing: dict[str, ItemRecord] = {}  # records of items being re-analysed, read once
+        self.known_files: dict[str, FileEntry] = {}
+        self.gone_paths: list[str] = []  # known files that no longer decode
         self.pending_records: list[ItemRecord] = []
         self.pending_files: list[FileEntry] = []
         self.last_write = time.monotonic()
 
     def run(self) -> IndexReport:
-        """Do the whole run; Ctrl-C stops promptly and keeps everything finished so far."""
+        """Do the whole run; Ctrl-C or kill stops promptly and keeps everything finished so far."""
+        try:
+            found = self._analyse_changed()
+            if not self.report.interrupted:
+                with _deferred_interrupts():
+                    self._drop_gone(found)
+        except KeyboardInterrupt:
+            self.report.interrupted = True
+        return self.report
+
+    def _analyse_changed(self):
+        """Scan, skip what is unchanged, analyse the rest and write it; returns the scan result."""
         skip = [] if is_server_location(self.config.store) else [self.config.store]
         found = scan(self.roots, skip_dirs=skip)
         self.report.failed.extend(found.failures)
         known = self.store.files()
         summaries = self.store.summaries()
-        todo = []
+        self.known_files = known
+        todo: list[tuple[MediaFile, str | None]] = []
         for media in found.files:
             self.files_by_path[str(media.path)] = media
             entry = known.get(str(media.path))
-            if entry is not None and _unchanged(media, entry, summaries.get(entry.item_id)):
+            same_bytes = entry is not None and (entry.size, entry.mtime_ns) == (media.size, media.mtime_ns)
+            summary = summaries.get(entry.item_id) if same_bytes else None
+            if summary is not None and _unchanged(media, entry, summary, self.config.analyzers):
                 self.report.unchanged += 1
-                self.report.items.append(_item_summary(entry.item_id, str(media.path), summaries[entry.item_id]["kind"]))
-            else:
-                todo.append(media)
+                self.report.items.append(_item_summary(entry.item_id, str(media.path), summary["kind"]))
+            else:  # a known id (same size and mtime) needs no hashing, only the analyses that are due
+                todo.append((media, entry.item_id if summary is not None else None))
         progress = Progress(len(todo), enabled=self.show_progress)
         executor = self.library._executor or make_executor(self.config.analyzers, self.config.workers)
+        interrupted = False
         try:
             for outcome in executor.run(self._jobs(todo, summaries, progress)):
                 self._collect(outcome)
                 progress.advance(Path(outcome.job.path).name)
                 self._flush_if_due()
         except KeyboardInterrupt:
-            self.report.interrupted = True
-            executor.close(kill=True)
-        else:
-            executor.close()
+            interrupted = self.report.interrupted = True
         finally:
+            executor.close(kill=interrupted)
             progress.close()
             self._flush()
-        if not self.report.interrupted:
-            self._drop_gone(found)
-        return self.report
+        return found
 
-    def _jobs(self, todo: list[MediaFile], summaries: dict[str, dict], progress: Progress) -> Iterator[Job]:
-        """Hash changed files on a few threads and yield a job for each that needs analysis."""
+    def _jobs(self, todo: list[tuple[MediaFile, str | None]], summaries: dict[str, dict],
+              progress: Progress) -> Iterator[Job]:
+        """Hash the files whose id is not known yet (a few threads) and yield a job for each that needs analysis."""
         scheduled: set[str] = set()
         with cf.ThreadPoolExecutor(HASH_THREADS) as pool:
-            for media, item_id in zip(todo, pool.map(_hash_or_none, todo)):
+            hashed = pool.map(_hash_or_none, [media for media, known_id in todo if known_id is None])
+            for media, known_id in todo:
+                item_id = known_id or next(hashed)
                 path = str(media.path)
                 if item_id is None:
                     self.report.failed.append(Failure(path, "scan", "vanished or became unreadable during the run"))
                     progress.advance(media.path.name)
                     continue
                 existing = self.store.get([item_id])[0] if item_id in summaries else None
-                run = plan(existing.kind if existing else media.kind.value, existing.versions if existing else {})
+                kind = existing.kind if existing else media.kind.value
+                run = plan(kind, existing.versions if existing else {}, self.config.analyzers)
                 if item_id in scheduled or not run:
-                    self._add_file(media, item_id, existing)
+                    self._add_file(media, item_id, existing, kind)
                     progress.advance(media.path.name)
                     continue
                 scheduled.add(item_id)
                 if existing is not None:
                     self.existing[item_id] = existing
                 inputs = {k: v for k, v in existing.results.items() if k not in run} if existing else {}
-                yield Job(path, existing.kind if existing else media.kind.value, item_id, run, inputs,
-                          tuple(str(r) for r in media.reviews))
+                yield Job(path, kind, item_id, run, inputs, tuple(str(r) for r in media.reviews))
 
-    def _add_file(self, media: MediaFile, item_id: str, existing: ItemRecord | None) -> None:
+    def _add_file(self, media: MediaFile, item_id: str, existing: ItemRecord | None, kind: str) -> None:
         """A file whose content is already analysed (moved, copied, touched): record where it is now."""
         entry = FileEntry(str(media.path), media.size, media.mtime_ns, item_id, media.sidecar_signature())
         self.pending_files.append(entry)
@@ -261,7 +307,6 @@ class _IndexRun:
             self.report.moved += 1  # a copy keeps the original as the item's path; a move takes the new one
             existing.path = str(media.path)
             self.pending_records.append(existing)
-        kind = existing.kind if existing else media.kind.value
         self.report.items.append(_item_summary(item_id, str(media.path), kind))
         self._flush_if_due()
 
@@ -270,20 +315,22 @@ class _IndexRun:
         job = outcome.job
         self.report.failed.extend(outcome.failures)
         if outcome.fatal:
-            self.store.delete_files([job.path])  # a file that no longer decodes no longer stands for its old item
+            if outcome.failures[0].analyzer == "decode" and job.path in self.known_files:
+                self.gone_paths.append(job.path)  # a file that no longer decodes no longer stands for its old item
             return
         media = self.files_by_path[job.path]
         record = self.existing.pop(job.item_id, None) or ItemRecord(job.item_id, outcome.kind, job.path,
                                                                      added_at=time.time())
         record.kind, record.path = outcome.kind, job.path
-        if outcome.duration_s is not None:
-            record.duration_s = round(outcome.duration_s, 3)
-        record.results.update(outcome.results)
-        for name in job.run:
+        for name in job.run:  # a re-run that failed must not leave the old version's result behind
+            record.results.pop(name, None)
             record.versions.pop(name, None)
+        record.results.update(outcome.results)
         record.versions.update(outcome.versions)
         record.failures = list(outcome.failures)
-        record.warnings = list(outcome.warnings)
+        if outcome.decoded:  # duration and truncation are only known when the media was read this time
+            record.duration_s = None if outcome.duration_s is None else round(outcome.duration_s, 3)
+            record.warnings = list(outcome.warnings)
         if outcome.warnings:
             self.report.partial.append({"path": job.path, "warning": "; ".join(outcome.warnings)})
         self.pending_records.append(record)
@@ -297,22 +344,46 @@ class _IndexRun:
             self._flush()
 
     def _flush(self) -> None:
-        """Write queued records and file entries in one batch (vectors, then records, then files)."""
+        """Write queued records and file entries in one batch (vectors, then records, then files).
+
+        A Ctrl-C or kill that arrives while the batch is written takes effect right after it.
+        """
         if self.pending_records or self.pending_files:
-            self.store.put(self.pending_records, self.pending_files)
+            with _deferred_interrupts():
+                self.store.put(self.pending_records, self.pending_files)
         self.pending_records, self.pending_files = [], []
         self.last_write = time.monotonic()
 
     def _drop_gone(self, found) -> None:
-        """Forget files under the indexed roots that are gone, then items no file stands for any more."""
+        """Forget files under the indexed roots that are gone, then items no file stands for any more.
+
+        Nothing is forgotten under a folder that could not be read, nor under a root where the scan
+        found nothing at all (an unmounted drive looks empty; it does not mean the files were deleted).
+        """
         seen = set(self.files_by_path) | {f.path for f in found.failures}
-        gone = [p for p in self.store.files() if _under(p, self.roots) and p not in seen]
+        unreadable = [Path(f.path) for f in found.failures if f.error.startswith("unreadable folder")]
+        empty_roots = [r for r in self.roots if not any(_under(p, [r]) for p in seen)]
+        protected = unreadable + empty_roots
+        gone = [p for p in self.known_files if _under(p, self.roots) and p not in seen and not _under(p, protected)]
+        gone += self.gone_paths
         self.store.delete_files(gone)
-        live = {entry.item_id for entry in self.store.files().values()}
-        orphans = [i for i, meta in self.store.summaries().items()
-                   if i not in live and meta.get("kind") != MediaKind.TEXT.value]
+        reported = {i["path"]: i["id"] for i in self.report.items}  # where each file seen this run points now
+        dropped = set(gone)
+        live = set(reported.values()) | {entry.item_id for path, entry in self.known_files.items()
+                                         if path not in dropped and path not in reported}
+        orphans = [i for i in self.store.summaries() if i not in live]
         self.store.remove(orphans)
         self.report.removed = len(orphans)
+
+
+def _distinct_roots(paths: Sequence[str | Path]) -> list[Path]:
+    """Absolute, normalized roots with duplicates and roots inside other roots dropped."""
+    roots = sorted({Path(os.path.abspath(p)) for p in paths}, key=lambda r: len(r.parts))
+    distinct: list[Path] = []
+    for root in roots:
+        if not _under(str(root), distinct):
+            distinct.append(root)
+    return distinct
 
 
 def _hash_or_none(media: MediaFile) -> str | None:
@@ -323,14 +394,14 @@ def _hash_or_none(media: MediaFile) -> str | None:
         return None
 
 
-def _unchanged(media: MediaFile, entry: FileEntry, summary: dict | None) -> bool:
+def _unchanged(media: MediaFile, entry: FileEntry, summary: dict | None, config: AnalyzerConfig) -> bool:
     """Same size, mtime and review files as last time, and every analyzer's result is current."""
     if summary is None or (entry.size, entry.mtime_ns) != (media.size, media.mtime_ns):
         return False
     if entry.sidecar_sig != media.sidecar_signature():
         return False
     versions = {k[2:]: v for k, v in summary.items() if k.startswith("v.")}
-    return not plan(summary["kind"], versions)
+    return not plan(summary["kind"], versions, config)
 
 
 def _under(path: str, roots: list[Path]) -> bool:

@@ -45,7 +45,8 @@ class Outcome:
     versions: dict[str, str] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    fatal: bool = False  # nothing decoded: the file is a failed entry, not an item
+    fatal: bool = False  # nothing decoded (or the worker died): the file is a failed entry, not an item
+    decoded: bool = False  # an analyzer read the media this time, so duration and warnings are fresh
 
 
 def applicable(kind: str) -> list[type[Analyzer]]:
@@ -61,11 +62,11 @@ def applicable(kind: str) -> list[type[Analyzer]]:
     return ordered
 
 
-def plan(kind: str, versions: Mapping[str, str]) -> tuple[str, ...]:
+def plan(kind: str, versions: Mapping[str, str], config: AnalyzerConfig) -> tuple[str, ...]:
     """Analyzers to run: those whose cached version is missing or stale, plus everything depending on them."""
     rerun: list[str] = []
     for analyzer in applicable(kind):
-        stale = versions.get(analyzer.name) != analyzer.version
+        stale = versions.get(analyzer.name) != analyzer.cache_version(config)
         if stale or any(d in rerun for d in analyzer.depends):
             rerun.append(analyzer.name)
     return tuple(rerun)
@@ -85,6 +86,8 @@ class Worker:
             streams = ctx.streams()
         except MediaDecodeError as e:
             return _fatal(outcome, "decode", str(e))
+        except OSError as e:  # deleted or made unreadable since the scan
+            return _fatal(outcome, "scan", f"vanished or became unreadable during the run: {e.strerror or e}")
         if not (streams["has_audio"] or streams["has_video"]):
             return _fatal(outcome, "decode", "no audio or video stream")
         if job.kind == MediaKind.VIDEO.value and not streams["has_video"]:
@@ -99,9 +102,9 @@ class Worker:
             try:
                 analyzer.load()
                 results[name] = outcome.results[name] = analyzer.analyze(ctx, inputs)
-                outcome.versions[name] = analyzer.version
+                outcome.versions[name] = analyzer.cache_version(analyzer.config)
             except NotApplicable:
-                outcome.versions[name] = analyzer.version
+                outcome.versions[name] = analyzer.cache_version(analyzer.config)
             except MediaDecodeError as e:
                 decode_errors.append(str(e))
                 outcome.failures.append(Failure(job.path, name, str(e)))
@@ -109,6 +112,7 @@ class Worker:
                 outcome.failures.append(Failure(job.path, name, f"{type(e).__name__}: {_first_line(e)}"))
         if decode_errors and not any(ANALYZERS_BY_NAME[n].reads_media for n in results):
             return _fatal(outcome, "decode", decode_errors[0])
+        outcome.decoded = any(ANALYZERS_BY_NAME[n].reads_media for n in job.run)
         outcome.warnings = list(ctx.warnings)
         try:
             outcome.duration_s = ctx.duration_s
@@ -142,6 +146,12 @@ def _init_worker(config: AnalyzerConfig, parent_pid: int) -> None:
     global _worker
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(var, "1")  # parallelism comes from the workers; threads inside them oversubscribe
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)  # numpy's BLAS is already loaded, so the variables alone come too late
+    except ImportError:
+        pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_when_gone(parent_pid)
     _worker = Worker(config)
@@ -184,8 +194,6 @@ class InlineExecutor:
 class PoolExecutor:
     """Runs jobs on a pool of worker processes, a bounded number in flight at once."""
 
-    MAX_ATTEMPTS = 3  # a file in flight when a worker died this often is reported failed
-
     def __init__(self, config: AnalyzerConfig, workers: int):
         self.config = config
         self.workers = workers
@@ -199,10 +207,10 @@ class PoolExecutor:
                                       initargs=(self.config, os.getpid()))
 
     def run(self, jobs: Iterable[Job]) -> Iterator[Outcome]:
-        """Yield outcomes as they complete; files in flight when a worker dies are retried, then failed."""
+        """Yield outcomes as they complete. When a worker dies, the files that were in flight are
+        retried one at a time on a fresh pool, so only the file that kills a worker is reported failed."""
         jobs = iter(jobs)
         pending: dict[cf.Future, Job] = {}
-        attempts: dict[str, int] = {}
         while True:
             while len(pending) < 2 * self.workers and (job := next(jobs, None)) is not None:
                 pending[self.pool.submit(_run_in_worker, job)] = job
@@ -211,25 +219,33 @@ class PoolExecutor:
             done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
             broken = False
             for future in done:
+                job = pending.pop(future)
                 try:
-                    outcome = future.result()
+                    yield future.result()
                 except cf.process.BrokenProcessPool:
                     broken = True
-                    continue
-                pending.pop(future)
-                yield outcome
-            if broken:  # every job still pending died with the pool: retry them on a new one
-                self.pool.shutdown(wait=False, cancel_futures=True)
-                self.pool = self._new_pool()
-                for job in list(pending.values()):
-                    attempts[job.path] = attempts.get(job.path, 0) + 1
-                pending_jobs = list(pending.values())
+                    pending[future] = job  # retried below with the others
+                except Exception as e:  # e.g. a result that cannot be sent back: that file fails, not the run
+                    yield _fatal(Outcome(job, job.kind), "worker", f"{type(e).__name__}: {_first_line(e)}")
+            if broken:
+                suspects = list(pending.values())
                 pending.clear()
-                for job in pending_jobs:
-                    if attempts[job.path] >= self.MAX_ATTEMPTS:
-                        yield _fatal(Outcome(job, job.kind), "worker", "a worker process died while analysing it")
-                    else:
-                        pending[self.pool.submit(_run_in_worker, job)] = job
+                yield from self._isolate(suspects)
+
+    def _isolate(self, suspects: list[Job]) -> Iterator[Outcome]:
+        """Run each suspect alone on a fresh pool: the one that breaks it again is the culprit."""
+        for job in suspects:
+            self._restart()
+            try:
+                yield self.pool.submit(_run_in_worker, job).result()
+            except cf.process.BrokenProcessPool:
+                yield _fatal(Outcome(job, job.kind), "worker", "a worker process died while analysing it")
+        self._restart()
+
+    def _restart(self) -> None:
+        """Replace the pool with a fresh one (its workers load their models again)."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new_pool()
 
     def close(self, kill: bool = False) -> None:
         """Stop the pool; with kill, terminate busy workers at once (Ctrl-C)."""

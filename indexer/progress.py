@@ -8,7 +8,7 @@ from typing import TextIO
 
 
 class Progress:
-    """Counts files done out of a total; draws with tqdm on a TTY, else prints a line every few seconds."""
+    """Counts files done out of a total; draws with tqdm on a TTY, else prints a line every 10% or 5 seconds."""
 
     PLAIN_EVERY_S = 5.0
 
@@ -33,7 +33,8 @@ class Progress:
             self._bar.update(1)
             return
         now = time.monotonic()
-        if now - self._last_line >= self.PLAIN_EVERY_S or self.done == self.total:
+        tenth = max(self.total // 10, 1)
+        if now - self._last_line >= self.PLAIN_EVERY_S or self.done % tenth == 0 or self.done == self.total:
             self._last_line = now
             elapsed = now - self.started
             eta = elapsed / self.done * (self.total - self.done)

@@ -159,6 +159,7 @@ def _rank(store: Store, profile: Mapping[str, np.ndarray], weights: Mapping[str,
         candidates.update(i for i, _ in store.query(space, vector, n))
     candidates -= exclude
     metas = _summaries(store, candidates)
+    candidates &= set(metas)  # a vector whose record was never written (an interrupted write) is no answer
     if kind:
         candidates = {i for i in candidates if metas.get(i, {}).get("kind") == kind}
     per_space: dict[str, dict[str, float]] = {i: {} for i in candidates}

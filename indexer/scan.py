@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -43,7 +44,7 @@ class MediaFile:
 
 @dataclass
 class ScanResult:
-    """What a scan found: media files, failures (empty, unreadable, not media) and every path it saw."""
+    """What a scan found: media files and failures (empty, unreadable, not media)."""
 
     files: list[MediaFile]
     failures: list[Failure]
@@ -73,7 +74,7 @@ def scan(roots: Iterable[str | Path], skip_dirs: Iterable[str | Path] = ()) -> S
     skip = {os.path.realpath(d) for d in skip_dirs}
     result = ScanResult([], [])
     for root in roots:
-        root = Path(root).absolute()
+        root = Path(os.path.abspath(root))
         if root.is_file():
             _consider(root, result)
             continue
@@ -105,6 +106,8 @@ def _consider(path: Path, result: ScanResult) -> None:
         return
     try:
         st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            return  # a FIFO, socket or device: reading it could block forever
         with open(path, "rb") as f:
             header = f.read(SNIFF_BYTES)
     except OSError as e:

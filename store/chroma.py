@@ -34,7 +34,7 @@ class Store:
     def __init__(self, location: str, create: bool = True):
         self.location = location
         self.client = _connect(location)
-        self.max_batch = self.client.get_max_batch_size()
+        self.max_batch = self._call(self.client.get_max_batch_size)
         self._collections: dict[str, Any] = {}
         self._check_schema(create)
 
@@ -105,7 +105,7 @@ class Store:
         if files:
             self._batched("files", "upsert", [_file_id(f.path) for f in files],
                           embeddings=[PLACEHOLDER] * len(files),
-                          metadatas=[f.__dict__ for f in files])
+                          metadatas=[f.to_metadata() for f in files])
 
     def delete_files(self, paths: Iterable[str]) -> None:
         """Forget file entries by path."""
@@ -118,8 +118,11 @@ class Store:
         ids = list(ids)
         if not ids:
             return
-        paths = [f.path for f in self.files().values() if f.item_id in set(ids)]
-        self.delete_files(paths)
+        for start in range(0, len(ids), PAGE):
+            chunk = ids[start:start + PAGE]
+            page = self._call(self._collection("files").get, where={"item_id": {"$in": chunk}}, include=[])
+            if page["ids"]:
+                self._batched("files", "delete", page["ids"])
         for name in ("items", *SPACES):
             self._batched(name, "delete", ids)
 
@@ -141,14 +144,14 @@ class Store:
         out = {}
         for page in self._pages("files", ["metadatas"]):
             for meta in page["metadatas"]:
-                entry = FileEntry(**meta)
+                entry = FileEntry.from_metadata(meta)
                 out[entry.path] = entry
         return out
 
     def file_entry(self, path: str) -> FileEntry | None:
         """The file entry of one path, if it is indexed."""
         page = self._call(self._collection("files").get, ids=[_file_id(path)], include=["metadatas"])
-        return FileEntry(**page["metadatas"][0]) if page["ids"] else None
+        return FileEntry.from_metadata(page["metadatas"][0]) if page["ids"] else None
 
     def summaries(self, where: dict | None = None, ids: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
         """Flat metadata of every item, or of the given ids, optionally filtered, by id: no documents."""

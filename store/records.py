@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +20,11 @@ class Failure:
     error: str
 
 
+def display_path(path: str) -> str:
+    """A path as valid UTF-8 text (undecodable bytes shown as \\xNN), for metadata and printing."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 @dataclass(frozen=True)
 class FileEntry:
     """Where an item's content was last seen, so an unchanged file is skipped without hashing."""
@@ -27,6 +34,21 @@ class FileEntry:
     mtime_ns: int
     item_id: str
     sidecar_sig: str = ""
+
+    def to_metadata(self) -> dict[str, Any]:
+        """Chroma metadata; a path that is not valid UTF-8 is kept exactly in `path_bytes` (base64)."""
+        meta: dict[str, Any] = {**self.__dict__, "path": display_path(self.path)}
+        if meta["path"] != self.path:
+            meta["path_bytes"] = base64.b64encode(os.fsencode(self.path)).decode("ascii")
+        return meta
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> "FileEntry":
+        """Rebuild an entry, with its exact path, from `to_metadata` output."""
+        fields = {k: v for k, v in meta.items() if k != "path_bytes"}
+        if "path_bytes" in meta:
+            fields["path"] = os.fsdecode(base64.b64decode(meta["path_bytes"]))
+        return cls(**fields)
 
 
 @dataclass
@@ -70,7 +92,7 @@ class ItemRecord:
         meta: dict[str, Any] = {"kind": self.kind, "added_at": self.added_at, "partial": bool(self.warnings),
                                 "failed": len(self.failures)}
         if self.path:
-            meta["path"] = self.path
+            meta["path"] = display_path(self.path)
         if self.duration_s is not None:
             meta["duration_s"] = float(self.duration_s)
         for name, version in self.versions.items():

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import soundfile as sf
 
 from indexer.lock import IndexLock
 
-FILES = 40
+FILES = 60
 
 
 def cli(*argv: str, store: Path) -> list[str]:
@@ -26,12 +27,12 @@ def cli(*argv: str, store: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def many_files(tmp_path_factory) -> Path:
-    """Forty 20-second noisy click tracks: enough work to interrupt mid-run."""
+    """Sixty 45-second noisy click tracks: enough work to interrupt mid-run."""
     folder = tmp_path_factory.mktemp("many")
     rng = np.random.default_rng(0)
     sr = 22050
     for i in range(FILES):
-        y = 0.05 * rng.standard_normal(20 * sr).astype(np.float32)
+        y = 0.05 * rng.standard_normal(45 * sr).astype(np.float32)
         period = int(sr * 60 / (80 + 2 * i))
         y[::period] += 0.9
         sf.write(folder / f"track {i:02d}.wav", y, sr)
@@ -49,6 +50,7 @@ def wait_for_progress(process: subprocess.Popen, lines: int = 2) -> None:
     for line in process.stderr:
         lines -= line.startswith("indexing:")
         if lines == 0:
+            threading.Thread(target=process.stderr.read, daemon=True).start()  # keep the pipe from filling
             return
     pytest.fail("the run ended before reporting progress")
 

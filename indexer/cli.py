@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--text-model", help="sentence-embedding model name or folder [MEDIAINDEX_TEXT_MODEL]")
     limit = argparse.ArgumentParser(add_help=False)
     limit.add_argument("-n", "--limit", type=int, default=10, help="how many results (default 10)")
-    limit.add_argument("--kind", choices=["audio", "video", "text"], help="only items of this kind")
+    limit.add_argument("--kind", choices=["audio", "video"], help="only items of this kind")
 
     parser = _Parser(prog="mediaindex", description="Index media folders by content and find more like this.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)

@@ -48,6 +48,7 @@ MIN_BPM, MAX_BPM = 40.0, 240.0
 # under FASTEST_LEVEL_BPM; a slower one when the beat's periodicity is under SPARSE_RATIO of it.
 PREFERRED_BPM, PREFERENCE_OCTAVES = 130.0, 0.8
 FILL_RATIO, SPARSE_RATIO, FASTEST_LEVEL_BPM = 0.8, 0.5, 180.0
+MAX_ANALYSIS_S = 600.0  # longer audio is analysed from three excerpts (see `excerpt`)
 SILENCE_RMS = 1e-4  # below this RMS (about -80 dBFS) a file is treated as silent
 # Mood vocabulary: each mood's prototype point on the (valence, arousal) plane, both 0..1.
 MOODS = {
@@ -66,7 +67,8 @@ VECTOR_LENGTH = 72  # see sounds_like_vector for the layout
 class AudioFeatures(Result):
     """What a track sounds like, computed from the decoded samples alone.
 
-    duration_s: length of the decoded audio in seconds.
+    duration_s: length of the decoded audio in seconds. Audio longer than MAX_ANALYSIS_S (10 min)
+    is analysed from three excerpts (start, middle, end) of 200 s each.
     tempo_bpm: beats per minute of the main pulse (0 for silence or no pulse), from the
     autocorrelation of attacks plus harmonic changes with octave checks (see `tempo`);
     tempo_confidence 0..1: the pulse salience of the chosen beat (mean autocorrelation at one to
@@ -156,6 +158,7 @@ def audio_features(y: np.ndarray, sr: int = SR) -> AudioFeatures:
 
         y, sr = soxr.resample(y, sr, SR).astype(np.float32), SR
     duration_s = len(y) / sr
+    y = excerpt(y, sr)
     if len(y) == 0 or float(np.sqrt(np.mean(y**2))) < SILENCE_RMS:
         return _silent_features(duration_s)
     y = np.pad(y, (0, max(0, N_FFT - len(y))))
@@ -186,6 +189,16 @@ def audio_features(y: np.ndarray, sr: int = SR) -> AudioFeatures:
         mood_scores={m: round(s, 3) for m, s in mood_scores.items()},
         vector=tuple(float(v) for v in vector),
     )
+
+
+def excerpt(y: np.ndarray, sr: int, max_s: float = MAX_ANALYSIS_S) -> np.ndarray:
+    """At most `max_s` seconds to analyse: a long file (a film, a DJ set) is represented by three
+    equal excerpts from its start, middle and end, so memory and time stay bounded."""
+    if len(y) <= max_s * sr:
+        return y
+    part = int(max_s * sr / 3)
+    middle = (len(y) - part) // 2
+    return np.concatenate([y[:part], y[middle:middle + part], y[-part:]])
 
 
 def _shared_intermediates(y: np.ndarray) -> _Shared:

@@ -93,3 +93,14 @@ def test_vector_is_fixed_length_unit_and_independent_of_other_files(tmp_path: Pa
     first, second = features_of(path), features_of(path)
     assert first.vector == second.vector and len(first.vector) == 72
     assert np.isclose(np.linalg.norm(first.vector), 1.0)
+
+
+def test_long_audio_is_analysed_from_bounded_excerpts():
+    from analyzers.audio import MAX_ANALYSIS_S, excerpt
+
+    sr = 1000
+    long = np.arange(int(3 * MAX_ANALYSIS_S * sr), dtype=np.float32)
+    short = excerpt(long, sr)
+    assert len(short) <= MAX_ANALYSIS_S * sr
+    assert short[0] == 0 and short[-1] == long[-1]  # start and end are both represented
+    assert excerpt(long[:1000], sr) is not None and len(excerpt(long[:1000], sr)) == 1000

@@ -15,3 +15,9 @@ class ModelUnavailable(MediaindexError):
 
 class NotApplicable(Exception):
     """An analyzer has nothing to analyse in this file (a video without an audio track); not a failure."""
+
+
+def first_line(error: BaseException, limit: int = 200) -> str:
+    """The first line of an exception's message, bounded: what a failed entry or error line shows."""
+    lines = str(error).strip().splitlines()
+    return lines[0][:limit] if lines else ""

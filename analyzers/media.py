@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from analyzers.errors import MediaDecodeError, NotApplicable
+from analyzers.errors import MediaDecodeError, NotApplicable, first_line
 
 # A decode that ends this much short of the container's declared duration is reported as truncated.
 TRUNCATION_TOLERANCE = 0.9
@@ -44,7 +44,7 @@ class MediaContext:
                         "duration_s": duration_s,
                     }
             except (av.error.FFmpegError, OSError, ValueError) as e:
-                raise MediaDecodeError(f"cannot open as media: {_short(e)}") from e
+                raise MediaDecodeError(f"cannot open as media: {first_line(e) or type(e).__name__}") from e
             shortfall = riff_shortfall(self.path)
             if shortfall:
                 self.warnings.append(shortfall)
@@ -94,7 +94,7 @@ def _decode_audio_track(path: Path, streams: dict, warnings: list[str]) -> tuple
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as e:
-        raise MediaDecodeError(f"cannot open as media: {_short(e)}") from e
+        raise MediaDecodeError(f"cannot open as media: {first_line(e) or type(e).__name__}") from e
     with container:
         stream = container.streams.audio[0]
         stream.thread_type = "AUTO"
@@ -106,8 +106,8 @@ def _decode_audio_track(path: Path, streams: dict, warnings: list[str]) -> tuple
             chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
         except (av.error.FFmpegError, ValueError) as e:
             if not chunks:
-                raise MediaDecodeError(f"audio does not decode: {_short(e)}") from e
-            warnings.append(f"audio decode stopped early: {_short(e)}")
+                raise MediaDecodeError(f"audio does not decode: {first_line(e) or type(e).__name__}") from e
+            warnings.append(f"audio decode stopped early: {first_line(e) or type(e).__name__}")
     samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
     if samples.size == 0:
         raise MediaDecodeError("audio track decodes to no samples")
@@ -132,9 +132,3 @@ def riff_shortfall(path: Path) -> str | None:
     if declared > size + 1:  # allow a missing pad byte
         return f"truncated: the file has {size} of the {declared} bytes its header declares"
     return None
-
-
-def _short(error: Exception) -> str:
-    """One line of an exception's text, for a failed entry's reason."""
-    text = str(error).strip().splitlines()
-    return text[0][:200] if text else type(error).__name__

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Mapping
 
 from analyzers import ALL_ANALYZERS, Analyzer, AnalyzerConfig, MediaContext, MediaKind, Result
-from analyzers.errors import MediaDecodeError, NotApplicable
+from analyzers.errors import MediaDecodeError, NotApplicable, first_line
 from store.records import Failure
 
 ANALYZERS_BY_NAME: dict[str, type[Analyzer]] = {a.name: a for a in ALL_ANALYZERS}
@@ -109,7 +109,7 @@ class Worker:
                 decode_errors.append(str(e))
                 outcome.failures.append(Failure(job.path, name, str(e)))
             except Exception as e:  # the one broad except: any analyzer bug is that file's failure, not the run's
-                outcome.failures.append(Failure(job.path, name, f"{type(e).__name__}: {_first_line(e)}"))
+                outcome.failures.append(Failure(job.path, name, f"{type(e).__name__}: {first_line(e)}"))
         if decode_errors and not any(ANALYZERS_BY_NAME[n].reads_media for n in results):
             return _fatal(outcome, "decode", decode_errors[0])
         outcome.decoded = any(ANALYZERS_BY_NAME[n].reads_media for n in job.run)
@@ -128,12 +128,6 @@ def _fatal(outcome: Outcome, analyzer: str, reason: str) -> Outcome:
     outcome.versions.clear()
     outcome.failures = [Failure(outcome.job.path, analyzer, reason)]
     return outcome
-
-
-def _first_line(error: Exception) -> str:
-    """The first line of an exception's text, bounded, for a failure reason."""
-    lines = str(error).strip().splitlines()
-    return lines[0][:200] if lines else ""
 
 
 # ---- executors: the same `submit`/`results` interface in-process and on a process pool --------
@@ -226,7 +220,7 @@ class PoolExecutor:
                     broken = True
                     pending[future] = job  # retried below with the others
                 except Exception as e:  # e.g. a result that cannot be sent back: that file fails, not the run
-                    yield _fatal(Outcome(job, job.kind), "worker", f"{type(e).__name__}: {_first_line(e)}")
+                    yield _fatal(Outcome(job, job.kind), "worker", f"{type(e).__name__}: {first_line(e)}")
             if broken:
                 suspects = list(pending.values())
                 pending.clear()

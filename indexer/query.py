@@ -156,12 +156,10 @@ def _rank(store: Store, profile: Mapping[str, np.ndarray], weights: Mapping[str,
     n = (limit + len(exclude)) * CANDIDATES_PER_RESULT + 10
     candidates: set[str] = set()
     for space, vector in profile.items():
-        candidates.update(i for i, _ in store.query(space, vector, n))
+        candidates.update(i for i, _ in store.query(space, vector, n, kind=kind))
     candidates -= exclude
     metas = _summaries(store, candidates)
     candidates &= set(metas)  # a vector whose record was never written (an interrupted write) is no answer
-    if kind:
-        candidates = {i for i in candidates if metas.get(i, {}).get("kind") == kind}
     per_space: dict[str, dict[str, float]] = {i: {} for i in candidates}
     for space, vector in profile.items():
         for i, v in store.vectors(space, sorted(candidates)).items():

@@ -14,10 +14,11 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from analyzers.errors import first_line
 from store.errors import StoreError
 from store.records import FileEntry, ItemRecord
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: vectors carry their item's kind
 SPACES = ("audio", "visual", "text")
 PLACEHOLDER = [1.0]
 PAGE = 1000  # records read per `get` call when listing a collection
@@ -71,7 +72,7 @@ class Store:
         except StoreError:
             raise
         except Exception as e:  # chromadb raises many unrelated types (httpx, sqlite, its own)
-            raise StoreError(f"store {self.location}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from e
+            raise StoreError(f"store {self.location}: {type(e).__name__}: {first_line(e)}") from e
 
     def _batched(self, name: str, method: str, ids: Sequence[str], **columns: Sequence[Any]) -> None:
         """Call `upsert` or `delete` on a collection in batches within Chroma's max batch size."""
@@ -85,12 +86,14 @@ class Store:
 
     def put(self, records: Sequence[ItemRecord], files: Sequence[FileEntry] = ()) -> None:
         """Upsert items (vectors first, the record next, file entries last, so a kill leaves no half item)."""
+        vectors = {r.id: r.vectors() for r in records}
         for space in SPACES:
-            with_vector = [(r.id, r.vectors()[space]) for r in records if space in r.vectors()]
-            without = [r.id for r in records if space not in r.vectors()]
-            if with_vector:
-                self._batched(space, "upsert", [i for i, _ in with_vector],
-                              embeddings=[v for _, v in with_vector])
+            with_vector = [r for r in records if space in vectors[r.id]]
+            without = [r.id for r in records if space not in vectors[r.id]]
+            if with_vector:  # the kind rides along so queries can filter before the nearest-n cut
+                self._batched(space, "upsert", [r.id for r in with_vector],
+                              embeddings=[vectors[r.id][space] for r in with_vector],
+                              metadatas=[{"kind": r.kind} for r in with_vector])
             if without:
                 self._batched(space, "delete", without)
         if records:
@@ -180,20 +183,15 @@ class Store:
         page = self._call(self._collection(space).get, ids=list(ids), include=["embeddings"])
         return {i: np.asarray(e, dtype=np.float32) for i, e in zip(page["ids"], page["embeddings"])}
 
-    def query(self, space: str, vector: Sequence[float], n: int, ids: Sequence[str] | None = None
+    def query(self, space: str, vector: Sequence[float], n: int, kind: str | None = None
               ) -> list[tuple[str, float]]:
-        """Nearest ids to a vector in one space with their cosine similarity, optionally among `ids`."""
+        """Nearest ids to a vector in one space with their cosine similarity, optionally of one kind only."""
         collection = self._collection(space)
         count = self._call(collection.count)
         if count == 0 or n <= 0:
             return []
-        kwargs: dict[str, Any] = {}
-        if ids is not None:
-            if not ids:
-                return []
-            kwargs["ids"] = list(ids)
-        res = self._call(collection.query, query_embeddings=[list(map(float, vector))],
-                         n_results=min(n, count), include=["distances"], **kwargs)
+        res = self._call(collection.query, query_embeddings=[list(map(float, vector))], n_results=min(n, count),
+                         include=["distances"], where={"kind": kind} if kind else None)
         return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
 
     def count(self, name: str = "items") -> int:
@@ -225,4 +223,4 @@ def _connect(location: str):
     except StoreError:
         raise
     except Exception as e:  # connection refused, unwritable folder, a file where the folder should be
-        raise StoreError(f"cannot open store {location}: {str(e).splitlines()[0][:200] if str(e) else type(e).__name__}") from e
+        raise StoreError(f"cannot open store {location}: {first_line(e) or type(e).__name__}") from e

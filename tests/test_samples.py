@@ -1,0 +1,71 @@
+"""The bundled media_samples index end to end and agree with their recorded ground truth."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from indexer.library import Library
+
+SAMPLES = Path(__file__).resolve().parents[1] / "media_samples"
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory) -> tuple[Library, Path]:
+    """A copy of media_samples indexed into a fresh store (one in-process worker)."""
+    from indexer.config import Config
+
+    root = tmp_path_factory.mktemp("samples")
+    folder = root / "media_samples"
+    shutil.copytree(SAMPLES, folder)
+    library = Library(Config.build({"store": str(root / "store"), "workers": 1}, env={}))
+    report = library.index([folder])
+    assert report.failed == [] and report.indexed == 4
+    return library, folder
+
+
+def truth() -> list[dict]:
+    """media_samples/ground_truth.json."""
+    return json.loads((SAMPLES / "ground_truth.json").read_text())
+
+
+def test_music_samples_match_their_score(indexed):
+    library, folder = indexed
+    for sample in (s for s in truth() if s["kind"] == "music"):
+        audio = library.show(str(folder / sample["path"])).results["audio"]
+        assert (audio.key, audio.mode) == (sample["key"], sample["mode"]), sample["path"]
+        assert audio.duration_s == pytest.approx(sample["duration_s"], abs=0.2)
+
+
+def test_the_fast_piano_piece_has_its_tempo(indexed):
+    library, folder = indexed
+    audio = library.show(str(folder / "music" / "Ode to Joy (piano).mp3")).results["audio"]
+    assert audio.tempo_bpm == pytest.approx(140, rel=0.04) and audio.time_signature == 4
+
+
+def test_video_is_a_video_with_its_soundtrack_analysed(indexed):
+    library, folder = indexed
+    video = folder / "video" / "astronaut, cat & coffee.mp4"
+    record = library.show(str(video))
+    assert record.kind == "video" and record.duration_s == pytest.approx(12.0, abs=0.1)
+    assert record.results["audio"].key == "D"  # the soundtrack is Ode to Joy under the narration
+    hits = library.similar(str(video), limit=5, kind="audio").results
+    assert hits and all(h.kind == "audio" for h in hits)
+    top_two = [Path(h.path).name for h in hits[:2]]  # narration over the Ode: sounds like both
+    assert set(top_two) == {"café talk.ogg", "Ode to Joy (piano).mp3"}
+    assert library.similar(str(folder / "music" / "Ode to Joy (piano).mp3"), kind="video").results[0].path == str(video)
+
+
+def test_speech_sample_is_recognised_as_speech(indexed):
+    library, folder = indexed
+    audio = library.show(str(folder / "speech" / "café talk.ogg")).results["audio"]
+    assert audio.speechiness > 0.5 and audio.instrumentalness < 0.5
+
+
+def test_a_text_query_finds_the_slow_organ_piece(indexed):
+    library, folder = indexed
+    hits = library.search("slow sad organ music", limit=2).results
+    assert "Greensleeves" in Path(hits[0].path).name

@@ -4,14 +4,15 @@ from analyzers.audio import AudioAnalyzer, AudioFeatures
 from analyzers.base import Analyzer, AnalyzerConfig, MediaKind, Result
 from analyzers.errors import MediaDecodeError, MediaindexError, ModelUnavailable, NotApplicable
 from analyzers.media import MediaContext
+from analyzers.speech import SpeechAnalyzer, Transcript
 from analyzers.text import TextAnalyzer, TextDescription
 
 # Every analyzer the pipeline runs, in no particular order (the pipeline orders them by `depends`).
-ALL_ANALYZERS: tuple[type[Analyzer], ...] = (AudioAnalyzer, TextAnalyzer)
+ALL_ANALYZERS: tuple[type[Analyzer], ...] = (AudioAnalyzer, SpeechAnalyzer, TextAnalyzer)
 RESULT_TYPES: dict[str, type[Result]] = {a.name: a.result_type for a in ALL_ANALYZERS}
 
 __all__ = [
     "ALL_ANALYZERS", "RESULT_TYPES", "Analyzer", "AnalyzerConfig", "AudioAnalyzer", "AudioFeatures",
     "MediaContext", "MediaDecodeError", "MediaKind", "MediaindexError", "ModelUnavailable",
-    "NotApplicable", "Result", "TextAnalyzer", "TextDescription",
+    "NotApplicable", "Result", "SpeechAnalyzer", "TextAnalyzer", "TextDescription", "Transcript",
 ]

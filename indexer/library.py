@@ -97,6 +97,8 @@ class Library:
         """An item id from a path (indexed file), a full id, or a unique id prefix."""
         store = self.store()
         path = Path(item)
+        if path.is_dir():
+            raise UsageError(f"{item} is a folder: give one file's path or an item id")
         if path.exists():
             entry = store.file_entry(os.path.abspath(path))
             if entry is not None:

@@ -66,8 +66,8 @@ def parse_weights(text: str | None) -> dict[str, float]:
             weights[name] = float(value)
         except ValueError:
             raise UsageError(f"--weights {name}= needs a number, got {value!r}") from None
-        if weights[name] < 0:
-            raise UsageError(f"--weights {name} must not be negative")
+        if not 0 <= weights[name] < float("inf"):
+            raise UsageError(f"--weights {name} must be a number of 0 or more, got {value!r}")
     return weights
 
 

@@ -90,6 +90,8 @@ def test_stats_and_remove(indexed, capsys):
     (("index", ".", "--workers", "0"), "at least 1"),
     (("recommend",), "needs --like"),
     (("similar", "x", "--weights", "sound=1"), None),
+    (("similar", "x", "--weights", "audio=nan"), "0 or more"),
+    (("show", "."), "is a folder"),
 ])
 def test_usage_errors_are_one_line_and_exit_2(indexed, capsys, argv, message):
     code, out, err = run_cli(capsys, *argv)

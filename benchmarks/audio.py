@@ -27,7 +27,6 @@ import os
 import pstats
 import sys
 import time
-import traceback
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -37,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import audio_dataset as dataset  # noqa: E402
+from bench_common import run_checked  # noqa: E402
 import audio_metrics as metrics  # noqa: E402
 
 CLIP_S = 30.0  # tempo, key and instrument clips
@@ -547,17 +547,10 @@ def run(args, log) -> tuple[dict, list[dict]]:
 def main(argv=None) -> int:
     """Run the benchmark; exit 2 when a benchmark-only tool is missing."""
     args = parse_args(argv)
-    try:
-        dataset.check_tools()
-    except dataset.MissingTool as e:
-        print(f"benchmarks/audio.py: {e}", file=sys.stderr)
-        return 2
-    log = (lambda msg: print(msg, file=sys.stderr, flush=True)) if args.json else (lambda msg: print(msg, flush=True))
-    try:
-        report, rows = run(args, log)
-    except Exception:
-        traceback.print_exc()
-        return 1
+    code, result = run_checked("benchmarks/audio.py", dataset.check_tools, dataset.MissingTool, run, args)
+    if code:
+        return code
+    report, rows = result
     if args.json:
         report["per_clip"] = [{**r["truth"], **{f"{m}_{k}": v for m in ("ours", "librosa", "essentia")
                                                 for k, v in r.get(m, {}).items() if "vector" not in k}} for r in rows]

@@ -44,7 +44,6 @@ import os
 import re
 import sys
 import time
-import traceback
 from collections import defaultdict
 from pathlib import Path
 
@@ -54,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import speech_data as data  # noqa: E402
+from bench_common import run_checked  # noqa: E402
 
 THREADS = 2
 TARGETS = {"real": 0.05, "espeak": 0.25, "music_mix": 0.20, "empty_share": 1.0, "speech_time_ratio": 1.10}
@@ -462,17 +462,10 @@ def run(args, log) -> tuple[dict, list, dict]:
 def main(argv=None) -> int:
     """Run the benchmark; exit 2 when espeak-ng is missing."""
     args = parse_args(argv)
-    try:
-        data.check_tools()
-    except data.MissingTool as e:
-        print(f"benchmarks/speech.py: {e}", file=sys.stderr)
-        return 2
-    log = (lambda msg: print(msg, file=sys.stderr, flush=True)) if args.json else (lambda msg: print(msg, flush=True))
-    try:
-        report, clips, per_engine_rows = run(args, log)
-    except Exception:
-        traceback.print_exc()
-        return 1
+    code, result = run_checked("benchmarks/speech.py", data.check_tools, data.MissingTool, run, args)
+    if code:
+        return code
+    report, clips, per_engine_rows = result
     if args.json:
         report["per_clip"] = {
             name: [{"clip": c.name, "category": c.category, "source": c.source, "duration_s": c.duration_s,

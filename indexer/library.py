@@ -224,6 +224,7 @@ class _IndexRun:
         self.files_by_path: dict[str, MediaFile] = {}
         self.existing: dict[str, ItemRecord] = {}  # records of items being re-analysed, read once
         self.known_files: dict[str, FileEntry] = {}
+        self.known_ids: set[str] = set()  # items in the store when the run began
         self.gone_paths: list[str] = []  # known files that no longer decode
         self.pending_records: list[ItemRecord] = []
         self.pending_files: list[FileEntry] = []
@@ -247,7 +248,7 @@ class _IndexRun:
         self.report.failed.extend(found.failures)
         known = self.store.files()
         summaries = self.store.summaries()
-        self.known_files = known
+        self.known_files, self.known_ids = known, set(summaries)
         todo: list[tuple[MediaFile, str | None]] = []
         for media in found.files:
             self.files_by_path[str(media.path)] = media
@@ -373,7 +374,7 @@ class _IndexRun:
         dropped = set(gone)
         live = set(reported.values()) | {entry.item_id for path, entry in self.known_files.items()
                                          if path not in dropped and path not in reported}
-        orphans = [i for i in self.store.summaries() if i not in live]
+        orphans = sorted(self.known_ids - live)  # an item first written in this run has a file seen in it
         self.store.remove(orphans)
         self.report.removed = len(orphans)
 

@@ -6,13 +6,16 @@ from analyzers.errors import MediaDecodeError, MediaindexError, ModelUnavailable
 from analyzers.media import MediaContext
 from analyzers.speech import SpeechAnalyzer, Transcript
 from analyzers.text import TextAnalyzer, TextDescription
+from analyzers.video import VideoAnalyzer, VideoFeatures
 
-# Every analyzer the pipeline runs, in no particular order (the pipeline orders them by `depends`).
-ALL_ANALYZERS: tuple[type[Analyzer], ...] = (AudioAnalyzer, SpeechAnalyzer, TextAnalyzer)
+# Every analyzer the pipeline runs; the pipeline orders them by `depends`, otherwise in this order.
+# Video comes first: its single pass over a video file also decodes the audio the others read.
+ALL_ANALYZERS: tuple[type[Analyzer], ...] = (VideoAnalyzer, AudioAnalyzer, SpeechAnalyzer, TextAnalyzer)
 RESULT_TYPES: dict[str, type[Result]] = {a.name: a.result_type for a in ALL_ANALYZERS}
 
 __all__ = [
     "ALL_ANALYZERS", "RESULT_TYPES", "Analyzer", "AnalyzerConfig", "AudioAnalyzer", "AudioFeatures",
     "MediaContext", "MediaDecodeError", "MediaKind", "MediaindexError", "ModelUnavailable",
     "NotApplicable", "Result", "SpeechAnalyzer", "TextAnalyzer", "TextDescription", "Transcript",
+    "VideoAnalyzer", "VideoFeatures",
 ]

@@ -30,6 +30,7 @@ class AnalyzerConfig:
     spacy_model: str = "en_core_web_sm"
     text_model: str = "all-MiniLM-L6-v2"
     keyframe_interval_s: float = 10.0
+    thumbnail_dir: str | None = None  # where video thumbnails are written; None writes none
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Analyzer(ABC):
     result_type: ClassVar[type[Result]]
     space: ClassVar[str | None] = None  # the vector space its result's `vector` goes to
     reads_media: ClassVar[bool] = True  # False for analyzers that only read other results and sidecars
+    reads_reviews: ClassVar[bool] = False  # True: re-run when the file's review sidecars change
 
     def __init__(self, config: AnalyzerConfig | None = None, *, model: Any = None):
         self.config = config or AnalyzerConfig()

@@ -13,6 +13,14 @@ class ModelUnavailable(MediaindexError):
     """A model could not be loaded; the message names it and says how to get it."""
 
 
+class PartialResult(MediaindexError):
+    """An analyzer finished with part of its work missing: the result stands, the message is a failure."""
+
+    def __init__(self, result, message: str):
+        super().__init__(message)
+        self.result = result
+
+
 class NotApplicable(Exception):
     """An analyzer has nothing to analyse in this file (a video without an audio track); not a failure."""
 

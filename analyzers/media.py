@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -16,9 +16,10 @@ TRUNCATION_TOLERANCE = 0.9
 class MediaContext:
     """One file being analysed: `audio(sr)` decodes the audio track once and resamples from that decode."""
 
-    def __init__(self, path: str | Path, reviews: Sequence[str | Path] = ()):
+    def __init__(self, path: str | Path, reviews: Sequence[str | Path] = (), item_id: str | None = None):
         self.path = Path(path)
         self.reviews = tuple(Path(r) for r in reviews)
+        self.item_id = item_id  # the content id, for files named after the item (thumbnails)
         self.warnings: list[str] = []
         self._native: tuple[np.ndarray, int] | None = None
         self._audio_error: Exception | None = None
@@ -38,9 +39,10 @@ class MediaContext:
             try:
                 with av.open(str(self.path)) as container:
                     duration_s = container.duration / 1e6 if container.duration else None
+                    video = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
                     self._streams = {
                         "has_audio": bool(container.streams.audio),
-                        "has_video": bool(container.streams.video),
+                        "has_video": bool(video),  # cover art in a music file is not video
                         "duration_s": duration_s,
                     }
             except (av.error.FFmpegError, OSError, ValueError) as e:
@@ -70,6 +72,42 @@ class MediaContext:
                 self._resampled[sr] = soxr.resample(samples, native_sr, sr).astype(np.float32)
         return self._resampled[sr]
 
+    def decode_video(self, on_frame: Callable[[Any, float], None]) -> float:
+        """One pass over the file: each video frame goes to `on_frame(frame, time_s)` as it decodes.
+
+        The audio track, unless already decoded, is decoded in the same pass and kept for `audio()`,
+        so a video is read once. A decode error mid-way keeps what came before and warns; returns
+        the seconds of video decoded.
+        """
+        import av
+
+        streams = self.streams()
+        if not streams["has_video"]:
+            raise NotApplicable("no video track")
+        container = _open(self.path)
+        with container:
+            video = next(s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic)
+            video.thread_type = "AUTO"
+            wanted = [video]
+            audio = None
+            if streams["has_audio"] and self._native is None and self._audio_error is None:
+                audio = _AudioCollector(container.streams.audio[0])
+                wanted.append(audio.stream)
+            last_s, frames, error = _decode_frames(container, wanted, video, audio, on_frame)
+        if audio is not None:
+            try:
+                self._native = audio.finish(streams, self.warnings)
+            except MediaDecodeError as e:
+                self._audio_error = e
+        if frames == 0:
+            raise MediaDecodeError(f"video does not decode: {error}" if error else "video track decodes to no frames")
+        if error:
+            self.warnings.append(f"video decode stopped early at {last_s:.1f} s: {error}")
+        declared_s = streams["duration_s"]
+        if declared_s and last_s < TRUNCATION_TOLERANCE * declared_s - 1.0 and not any("truncated" in w for w in self.warnings):
+            self.warnings.append(f"truncated: decoded {last_s:.1f} s of video of {declared_s:.1f} s")
+        return last_s
+
     def _decode_audio(self) -> tuple[np.ndarray, int]:
         """Decode the first audio track to mono float32 at its native rate, keeping what decodes."""
         if self._native is not None:
@@ -85,37 +123,102 @@ class MediaContext:
 
 
 def _decode_audio_track(path: Path, streams: dict, warnings: list[str]) -> tuple[np.ndarray, int]:
-    """Run PyAV over the audio stream; a decode error mid-way keeps the samples so far and warns."""
+    """Run PyAV over the audio stream alone; a decode error mid-way keeps the samples so far and warns."""
     import av
 
     if not streams["has_audio"]:
         raise NotApplicable("no audio track")
-    chunks: list[np.ndarray] = []
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, OSError) as e:
-        raise MediaDecodeError(f"cannot open as media: {first_line(e) or type(e).__name__}") from e
+    container = _open(path)
     with container:
-        stream = container.streams.audio[0]
-        stream.thread_type = "AUTO"
-        native_sr = stream.codec_context.sample_rate or stream.rate
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=native_sr)
+        collector = _AudioCollector(container.streams.audio[0])
         try:
-            for frame in container.decode(stream):
-                chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
-            chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
+            for frame in container.decode(collector.stream):
+                collector.add(frame)
         except (av.error.FFmpegError, ValueError) as e:
-            if not chunks:
-                raise MediaDecodeError(f"audio does not decode: {first_line(e) or type(e).__name__}") from e
-            warnings.append(f"audio decode stopped early: {first_line(e) or type(e).__name__}")
-    samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
-    if samples.size == 0:
-        raise MediaDecodeError("audio track decodes to no samples")
-    declared_s = streams["duration_s"]
-    decoded_s = samples.size / native_sr
-    if declared_s and decoded_s < TRUNCATION_TOLERANCE * declared_s and not any("truncated" in w for w in warnings):
-        warnings.append(f"truncated: decoded {decoded_s:.1f} s of {declared_s:.1f} s")
-    return samples, native_sr
+            collector.stopped(e)
+        return collector.finish(streams, warnings)
+
+
+def _decode_frames(container, wanted: list, video, audio, on_frame) -> tuple[float, int, str]:
+    """Demux the wanted streams once, feeding video frames to on_frame and audio frames to the
+    collector; returns the last video time, the frame count and the error that stopped it, if any."""
+    import av
+
+    fps = float(video.average_rate or video.guessed_rate or 25)
+    last_s, frames = 0.0, 0
+    try:
+        for packet in container.demux(wanted):
+            if packet.stream is not video:
+                _decode_audio_packet(packet, audio)
+                continue
+            for frame in packet.decode():
+                time_s = frame.time if frame.time is not None else frames / fps
+                on_frame(frame, time_s)
+                last_s, frames = max(last_s, time_s + 1 / fps), frames + 1
+    except (av.error.FFmpegError, ValueError) as e:
+        if audio is not None and audio.error is None:
+            audio.stopped(e)
+        return last_s, frames, first_line(e) or type(e).__name__
+    return last_s, frames, ""
+
+
+def _decode_audio_packet(packet, audio: "_AudioCollector") -> None:
+    """Decode one audio packet into the collector; a broken audio track stops only the audio."""
+    import av
+
+    if audio.error is None:
+        try:
+            for frame in packet.decode():
+                audio.add(frame)
+        except (av.error.FFmpegError, ValueError) as e:
+            audio.stopped(e)
+
+
+def _open(path: Path):
+    """Open a container with PyAV, turning its errors into a MediaDecodeError with one line."""
+    import av
+
+    try:
+        return av.open(str(path))
+    except (av.error.FFmpegError, OSError, ValueError) as e:
+        raise MediaDecodeError(f"cannot open as media: {first_line(e) or type(e).__name__}") from e
+
+
+class _AudioCollector:
+    """Gathers one audio stream's frames as mono float32 at its native rate, from any decode loop."""
+
+    def __init__(self, stream):
+        import av
+
+        self.stream = stream
+        stream.thread_type = "AUTO"
+        self.sr = stream.codec_context.sample_rate or stream.rate
+        self.resampler = av.AudioResampler(format="flt", layout="mono", rate=self.sr)
+        self.chunks: list[np.ndarray] = []
+        self.error: Exception | None = None
+
+    def add(self, frame) -> None:
+        """Resample one decoded frame to mono and keep it."""
+        self.chunks.extend(f.to_ndarray().reshape(-1) for f in self.resampler.resample(frame))
+
+    def stopped(self, error: Exception) -> None:
+        """Note that decoding broke off; what was decoded so far is kept."""
+        self.error = error
+
+    def finish(self, streams: dict, warnings: list[str]) -> tuple[np.ndarray, int]:
+        """The samples and rate; raises MediaDecodeError when nothing decoded, warns when cut short."""
+        if self.error is None:
+            self.chunks.extend(f.to_ndarray().reshape(-1) for f in self.resampler.resample(None))
+        reason = first_line(self.error) or type(self.error).__name__ if self.error else ""
+        if not self.chunks:
+            raise MediaDecodeError(f"audio does not decode: {reason}" if reason else "audio track decodes to no samples")
+        if reason:
+            warnings.append(f"audio decode stopped early: {reason}")
+        samples = np.concatenate(self.chunks).astype(np.float32)
+        declared_s, decoded_s = streams["duration_s"], samples.size / self.sr
+        if declared_s and decoded_s < TRUNCATION_TOLERANCE * declared_s and not any("truncated" in w for w in warnings):
+            warnings.append(f"truncated: decoded {decoded_s:.1f} s of {declared_s:.1f} s")
+        return samples, self.sr
 
 
 def riff_shortfall(path: Path) -> str | None:

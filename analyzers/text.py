@@ -14,16 +14,19 @@ from analyzers.errors import ModelUnavailable
 from analyzers.media import MediaContext
 
 DEFAULT_TEXT_MODEL = "all-MiniLM-L6-v2"
-TRANSCRIPT_WORDS = 200  # the embedding model reads about 256 word pieces: the start of a transcript
+TRANSCRIPT_WORDS = 120  # the embedding model reads about 256 word pieces: the start of a transcript
+REVIEW_TAGS = 12  # the strongest review tags that go into the description
+OBJECT_LABELS = 8  # the most visible object names that go into the description
 
 
 @dataclass(frozen=True)
 class TextDescription(Result):
     """The item's description in words and its sentence embedding (the text space).
 
-    title: from the file name. description: title plus what the other analyzers found (the start
-    of the transcript; mood, pace and key for music; later objects and review tags). vector: the L2-normalized
-    embedding of the description by the text model.
+    title: from the file name. description: title plus what the other analyzers found: objects seen
+    (most visible first), what reviews say (top tags and mood words), mood, pace and key for music,
+    and the start of the transcript. vector: the L2-normalized embedding of the description by the
+    text model.
     """
 
     title: str
@@ -35,9 +38,9 @@ class TextAnalyzer(Analyzer):
     """Embeds each item's description with one sentence-embedding model."""
 
     name = "text"
-    version = "3"
+    version = "4"
     media_kinds = frozenset({MediaKind.AUDIO, MediaKind.VIDEO, MediaKind.TEXT})
-    depends = ("audio", "speech")
+    depends = ("audio", "speech", "video", "reviews")
     result_type = TextDescription
     space = "text"
     reads_media = False
@@ -84,16 +87,28 @@ def title_from_path(path: Path) -> str:
 
 
 def describe(title: str, inputs: Mapping[str, Result]) -> str:
-    """One paragraph of words about an item, built from whichever analyses it has."""
+    """One paragraph of words about an item, built from whichever analyses it has.
+
+    The short, telling parts come first, the transcript last: the embedding model reads only the
+    first 256 word pieces.
+    """
     parts = [title]
-    speech = inputs.get("speech")
-    if speech is not None and speech.has_speech:
-        parts.append(f"spoken word: {' '.join(speech.text.split()[:TRANSCRIPT_WORDS])}")
+    video = inputs.get("video")
+    if video is not None and video.labels:
+        parts.append(f"shows {', '.join(video.labels[:OBJECT_LABELS])}")
+    reviews = inputs.get("reviews")
+    if reviews is not None:
+        words = [t["tag"] for t in reviews.tags[:REVIEW_TAGS]] + [w for w in reviews.mood_words if w]
+        if words:
+            parts.append(f"reviews say: {', '.join(dict.fromkeys(words))}")
     audio = inputs.get("audio")
     if audio is not None and audio.tempo_bpm and audio.speechiness <= 0.5:
         pace = "slow" if audio.tempo_bpm < 90 else "fast" if audio.tempo_bpm > 130 else "moderate tempo"
         key = f"in {audio.key} {audio.mode}" if audio.key else ""
         parts.append(" ".join(w for w in (audio.mood, pace, "music", key) if w))
+    speech = inputs.get("speech")
+    if speech is not None and speech.has_speech:
+        parts.append(f"spoken word: {' '.join(speech.text.split()[:TRANSCRIPT_WORDS])}")
     return ". ".join(parts)
 
 

@@ -31,6 +31,14 @@ def default_store_path() -> str:
     return str(Path(base) / "mediaindex" / "store")
 
 
+def thumbnail_dir(store: str) -> str:
+    """Video thumbnails live in the store's folder; a server store's beside the default store, per server."""
+    if "://" not in store:
+        return str(Path(store) / "thumbnails")
+    server = "".join(c if c.isalnum() else "_" for c in store.split("://", 1)[1]).strip("_")
+    return str(Path(default_store_path()).parent / "thumbnails" / server)
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything a run needs: where the store is, how many workers, and the analyzers' models."""
@@ -56,10 +64,10 @@ class Config:
         if "keyframe_interval_s" in chosen:
             chosen["keyframe_interval_s"] = _positive_float(chosen["keyframe_interval_s"], "keyframe interval")
         store = chosen.pop("store", None)
+        store = (str(store) if "://" in str(store) else str(Path(store).expanduser())) if store else default_store_path()
+        chosen["thumbnail_dir"] = thumbnail_dir(store)
         analyzer_config = AnalyzerConfig(**{k: v for k, v in chosen.items() if k in analyzer_fields})
-        kwargs: dict[str, Any] = {"analyzers": analyzer_config}
-        if store:
-            kwargs["store"] = str(store) if "://" in str(store) else str(Path(store).expanduser())
+        kwargs: dict[str, Any] = {"analyzers": analyzer_config, "store": store}
         if workers is not None:
             kwargs["workers"] = workers
         return cls(**kwargs)

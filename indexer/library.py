@@ -291,7 +291,8 @@ class _IndexRun:
                     continue
                 existing = self.store.get([item_id])[0] if item_id in summaries else None
                 kind = existing.kind if existing else media.kind.value
-                run = plan(kind, existing.versions if existing else {}, self.config.analyzers)
+                reviews_sig = media.sidecar_signature()
+                run = plan(kind, existing.versions if existing else {}, self.config.analyzers, reviews_sig)
                 if item_id in scheduled or not run:
                     self._add_file(media, item_id, existing, kind)
                     progress.advance(media.path.name)
@@ -300,7 +301,7 @@ class _IndexRun:
                 if existing is not None:
                     self.existing[item_id] = existing
                 inputs = {k: v for k, v in existing.results.items() if k not in run} if existing else {}
-                yield Job(path, kind, item_id, run, inputs, tuple(str(r) for r in media.reviews))
+                yield Job(path, kind, item_id, run, inputs, tuple(str(r) for r in media.reviews), reviews_sig)
 
     def _add_file(self, media: MediaFile, item_id: str, existing: ItemRecord | None, kind: str) -> None:
         """A file whose content is already analysed (moved, copied, touched): record where it is now."""
@@ -404,7 +405,7 @@ def _unchanged(media: MediaFile, entry: FileEntry, summary: dict | None, config:
     if entry.sidecar_sig != media.sidecar_signature():
         return False
     versions = {k[2:]: v for k, v in summary.items() if k.startswith("v.")}
-    return not plan(summary["kind"], versions, config)
+    return not plan(summary["kind"], versions, config, media.sidecar_signature())
 
 
 def _under(path: str, roots: list[Path]) -> bool:

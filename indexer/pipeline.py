@@ -7,6 +7,7 @@ once per worker, not once per file. The pipeline does not know which executor ru
 from __future__ import annotations
 
 import concurrent.futures as cf
+import hashlib
 import multiprocessing
 import os
 import signal
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Mapping
 
 from analyzers import ALL_ANALYZERS, Analyzer, AnalyzerConfig, MediaContext, MediaKind, Result
-from analyzers.errors import MediaDecodeError, NotApplicable, first_line
+from analyzers.errors import MediaDecodeError, NotApplicable, PartialResult, first_line
 from store.records import Failure
 
 ANALYZERS_BY_NAME: dict[str, type[Analyzer]] = {a.name: a for a in ALL_ANALYZERS}
@@ -32,6 +33,7 @@ class Job:
     run: tuple[str, ...]
     inputs: Mapping[str, Result] = field(default_factory=dict)
     reviews: tuple[str, ...] = ()
+    reviews_sig: str = ""  # size and mtime of the review files, see `current_version`
 
 
 @dataclass
@@ -62,11 +64,20 @@ def applicable(kind: str) -> list[type[Analyzer]]:
     return ordered
 
 
-def plan(kind: str, versions: Mapping[str, str], config: AnalyzerConfig) -> tuple[str, ...]:
+def current_version(analyzer: type[Analyzer], config: AnalyzerConfig, reviews_sig: str = "") -> str:
+    """The version a result must carry to be current: for analyzers of review sidecars it includes
+    their size and mtime, so an edited review re-runs exactly those analyzers (and their dependents)."""
+    version = analyzer.cache_version(config)
+    if analyzer.reads_reviews and reviews_sig:
+        version += "#" + hashlib.blake2b(reviews_sig.encode("utf-8", "surrogateescape"), digest_size=6).hexdigest()
+    return version
+
+
+def plan(kind: str, versions: Mapping[str, str], config: AnalyzerConfig, reviews_sig: str = "") -> tuple[str, ...]:
     """Analyzers to run: those whose cached version is missing or stale, plus everything depending on them."""
     rerun: list[str] = []
     for analyzer in applicable(kind):
-        stale = versions.get(analyzer.name) != analyzer.cache_version(config)
+        stale = versions.get(analyzer.name) != current_version(analyzer, config, reviews_sig)
         if stale or any(d in rerun for d in analyzer.depends):
             rerun.append(analyzer.name)
     return tuple(rerun)
@@ -81,7 +92,7 @@ class Worker:
     def run(self, job: Job) -> Outcome:
         """Decode the file once and run the planned analyzers; one analyzer's failure never stops another."""
         outcome = Outcome(job, job.kind)
-        ctx = MediaContext(job.path, job.reviews)
+        ctx = MediaContext(job.path, job.reviews, job.item_id)
         try:
             streams = ctx.streams()
         except MediaDecodeError as e:
@@ -102,9 +113,13 @@ class Worker:
             try:
                 analyzer.load()
                 results[name] = outcome.results[name] = analyzer.analyze(ctx, inputs)
-                outcome.versions[name] = analyzer.cache_version(analyzer.config)
+                outcome.versions[name] = current_version(type(analyzer), analyzer.config, job.reviews_sig)
+            except PartialResult as e:  # e.g. a video analysed without its object detector
+                results[name] = outcome.results[name] = e.result
+                outcome.versions[name] = current_version(type(analyzer), analyzer.config, job.reviews_sig)
+                outcome.failures.append(Failure(job.path, name, first_line(e)))
             except NotApplicable:
-                outcome.versions[name] = analyzer.cache_version(analyzer.config)
+                outcome.versions[name] = current_version(type(analyzer), analyzer.config, job.reviews_sig)
             except MediaDecodeError as e:
                 decode_errors.append(str(e))
                 outcome.failures.append(Failure(job.path, name, str(e)))

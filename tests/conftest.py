@@ -47,3 +47,14 @@ def need_tool(program: str) -> None:
     """Skip the calling test, with the reason, when an external program is absent."""
     if shutil.which(program) is None:
         pytest.skip(f"{program} is not installed (apt-get install {program})")
+
+
+SHARED_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
+
+
+def detector_model() -> str:
+    """The YOLOX-Nano detector in ../shared/models, or a skip saying it is absent (a fresh clone)."""
+    path = SHARED_MODELS / "yolox_nano.onnx"
+    if not path.is_file():
+        pytest.skip(f"object detector not found at {path} (see README: Models)")
+    return str(path)

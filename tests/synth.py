@@ -39,6 +39,8 @@ __all__ = [
     "card_images",
     "black_image",
     "video_of_images",
+    "video_with_transitions",
+    "vfr_video",
     "truncate_file",
     "require_tool",
     "pick_encoder",
@@ -538,13 +540,15 @@ def _shot_plan(images: list[np.ndarray], seconds_each: float, fps: int, size, bl
 
 def video_of_images(path, images: list[np.ndarray], seconds_each: float = 2.0, fps: int = 25,
                     size=(320, 240), audio_wav: Path | None = None, pan: bool = True,
-                    black_prefix_s: float = 0.0, crf: int = 23) -> list[float]:
-    """Write an H.264 mp4 (mpeg4 if no libx264) showing each RGB image for seconds_each, hard cuts.
+                    black_prefix_s: float = 0.0, crf: int = 23, rotation_deg: int = 0) -> list[float]:
+    """Write an H.264 video (mpeg4 if no libx264) showing each RGB image for seconds_each, hard cuts.
 
-    With ``black_prefix_s`` > 0 the video opens with that much black; the cut from
-    black to the first image is included in the returned cut times (seconds, the
-    time of the first frame of each new shot; 0 is never a cut).  An optional WAV
-    is muxed as AAC, padded or trimmed to the video length.
+    The container follows the suffix: .mkv is Matroska, anything else mp4 (with the index up
+    front, so a truncated copy still plays).  With ``black_prefix_s`` > 0 the video opens with
+    that much black; the cut from black to the first image is included in the returned cut
+    times (seconds, the time of the first frame of each new shot; 0 is never a cut).  An
+    optional WAV is muxed as AAC, padded or trimmed to the video length.  ``rotation_deg``
+    writes display-rotation metadata (counter-clockwise degrees), as phones do.
     """
     import av
 
@@ -553,8 +557,12 @@ def video_of_images(path, images: list[np.ndarray], seconds_each: float = 2.0, f
         raise ValueError("H.264 needs an even width and height")
     shots = _shot_plan(images, seconds_each, fps, size, black_prefix_s)
     duration_s = sum(frame_count for _, frame_count, _ in shots) / fps
-    with av.open(str(out), "w", format="mp4", options=BITEXACT) as container:
+    container_format = "matroska" if out.suffix.lower() == ".mkv" else "mp4"
+    options = dict(BITEXACT, movflags="faststart") if container_format == "mp4" else dict(BITEXACT)
+    with av.open(str(out), "w", format=container_format, options=options) as container:
         video = _add_video_stream(container, fps, size, crf)
+        if rotation_deg:
+            video.set_display_rotation(rotation_deg)
         audio = _add_audio_stream(container, pick_encoder(["aac"]), _wav_rate_hz(audio_wav), "mono",
                                   96_000) if audio_wav is not None else None
         cut_frames = _encode_shots(container, video, shots, size, pan)
@@ -582,6 +590,73 @@ def _encode_shots(container, video, shots, size, pan: bool) -> list[int]:
             frame_index += 1
     container.mux(video.encode(None))
     return cut_frames
+
+
+def video_with_transitions(path, images: list[np.ndarray], size=(160, 120), fps: int = 25,
+                           hold_s: float = 2.0, fade_s: float = 0.8, black_s: float = 0.4,
+                           dissolve_s: float = 1.0) -> list[float]:
+    """Three images joined by soft transitions: the first fades to black and the second fades in,
+    then the second dissolves into the third.  Returns the two true cut times: the middle of the
+    black, and the middle of the dissolve."""
+    a, b, c = (_ken_burns_frame(image, size, 0.5, False).astype(np.float32) for image in images[:3])
+    black = np.zeros_like(a)
+    frames: list[np.ndarray] = []
+
+    def hold(image, seconds):
+        frames.extend([image] * int(round(seconds * fps)))
+
+    def blend(first, second, seconds):
+        count = int(round(seconds * fps))
+        frames.extend(first + (second - first) * (i + 1) / (count + 1) for i in range(count))
+
+    hold(a, hold_s)
+    blend(a, black, fade_s)
+    black_start = len(frames) / fps
+    hold(black, black_s)
+    fade_cut_s = (black_start + len(frames) / fps) / 2
+    blend(black, b, fade_s)
+    hold(b, hold_s)
+    dissolve_cut_s = (len(frames) + int(round(dissolve_s * fps)) / 2) / fps
+    blend(b, c, dissolve_s)
+    hold(c, hold_s)
+    _write_frames(path, [np.clip(np.rint(f), 0, 255).astype(np.uint8) for f in frames], fps, size)
+    return [fade_cut_s, dissolve_cut_s]
+
+
+def vfr_video(path, images: list[np.ndarray], seconds_each: float = 2.0, size=(160, 120)) -> list[float]:
+    """A variable-frame-rate video (frame gaps alternating 20 and 60 ms), hard cuts between images;
+    returns the cut times in seconds."""
+    gaps_ms = [20, 60]
+    pts_ms, frames, cuts = [], [], []
+    now_ms = 0
+    for number, image in enumerate(images):
+        if number:
+            cuts.append(now_ms / 1000)
+        rgb = _ken_burns_frame(image, size, 0.5, False)
+        while now_ms < (number + 1) * seconds_each * 1000:
+            frames.append(rgb)
+            pts_ms.append(now_ms)
+            now_ms += gaps_ms[len(pts_ms) % 2]
+    _write_frames(path, frames, 1000, size, pts=pts_ms, rate=25)
+    return cuts
+
+
+def _write_frames(path, frames: list[np.ndarray], time_base_hz: int, size, pts: list[int] | None = None,
+                  rate: int | None = None) -> Path:
+    """Encode RGB frames as H.264 in mp4; pts (in 1/time_base_hz) default to one per frame."""
+    import av
+
+    out = _out_path(path)
+    with av.open(str(out), "w", format="mp4", options=BITEXACT) as container:
+        video = _add_video_stream(container, rate or time_base_hz, size, 23)
+        video.codec_context.time_base = Fraction(1, time_base_hz)
+        for index, rgb in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(_rgb_to_yuv420p(rgb), format="yuv420p")
+            frame.pts = pts[index] if pts else index
+            frame.time_base = Fraction(1, time_base_hz)
+            container.mux(video.encode(frame))
+        container.mux(video.encode(None))
+    return out
 
 
 def _wav_rate_hz(path) -> int:

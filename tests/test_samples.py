@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from indexer.library import Library
+from tests.conftest import SHARED_MODELS, detector_model
 
 SAMPLES = Path(__file__).resolve().parents[1] / "media_samples"
+SHARED_DETECTOR = SHARED_MODELS / "yolox_nano.onnx"
 
 
 @pytest.fixture(scope="module")
@@ -21,9 +23,15 @@ def indexed(tmp_path_factory) -> tuple[Library, Path]:
     root = tmp_path_factory.mktemp("samples")
     folder = root / "media_samples"
     shutil.copytree(SAMPLES, folder)
-    library = Library(Config.build({"store": str(root / "store"), "workers": 1}, env={}))
+    library = Library(Config.build({"store": str(root / "store"), "workers": 1,
+                                    "detector_model": str(SHARED_DETECTOR) if SHARED_DETECTOR.is_file() else None},
+                                   env={}))
     report = library.index([folder])
-    assert report.failed == [] and report.indexed == 4
+    if not SHARED_DETECTOR.is_file():  # a fresh clone without ../shared: only the object detection is missing
+        assert [(f.analyzer, "object detector" in f.error) for f in report.failed] == [("video", True)]
+    else:
+        assert report.failed == []
+    assert report.indexed == 4
     return library, folder
 
 
@@ -85,3 +93,16 @@ def test_spoken_words_are_transcribed_and_searchable(indexed):
     assert "astronaut" in narrated["text"].lower()
     hits = library.search("a cup of coffee and a cat", limit=1).results
     assert Path(hits[0].path).name == "astronaut, cat & coffee.mp4"
+
+
+def test_video_sample_cuts_and_objects_match_its_shots(indexed):
+    library, folder = indexed
+    sample = next(s for s in truth() if s["kind"] == "video")
+    video = library.show(str(folder / sample["path"])).to_json()["video"]
+    assert video["cut_times_s"] == pytest.approx(sample["cut_times_s"], abs=0.1)
+    assert (video["width"], video["height"]) == (sample["width"], sample["height"])
+    detector_model()  # the objects need the detector
+    for number, shot in enumerate(sample["shots"]):
+        seen = {o["label"] for k in video["keyframes"] if k["scene"] == number for o in k["objects"]}
+        assert shot["coco_object"] in seen, (shot["photo"], seen)
+    assert set(video["objects"]) >= {"person", "cat", "cup"}

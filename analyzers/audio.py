@@ -16,6 +16,7 @@ import numpy as np
 
 from analyzers.base import Analyzer, MediaKind, Result
 from analyzers.media import MediaContext
+from analyzers.moods import mood_from
 
 SR = 22050
 N_FFT = 2048
@@ -53,15 +54,6 @@ PREFERRED_BPM, PREFERENCE_OCTAVES = 130.0, 0.8
 FILL_RATIO, SPARSE_RATIO, FASTEST_LEVEL_BPM = 0.8, 0.5, 180.0
 MAX_ANALYSIS_S = 600.0  # longer audio is analysed from three excerpts (see `excerpt`)
 SILENCE_RMS = 1e-4  # below this RMS (about -80 dBFS) a file is treated as silent
-# Mood vocabulary: each mood's prototype point on the (valence, arousal) plane, both 0..1.
-MOODS = {
-    "happy": (0.80, 0.65),
-    "energetic": (0.55, 0.90),
-    "tense": (0.20, 0.80),
-    "sad": (0.20, 0.25),
-    "calm": (0.65, 0.20),
-}
-MOOD_SHARPNESS = 8.0  # softmax temperature on squared distances: higher gives more decided scores
 CONTRAST_FLOOR_DB = -50.0  # spectral valleys are measured no deeper than this below the loudest bin
 VECTOR_LENGTH = 72  # see sounds_like_vector for the layout
 
@@ -494,15 +486,6 @@ def _speech_likeness(frame_chroma: np.ndarray, rms: np.ndarray) -> dict[str, flo
     if not scores:
         return {"speechiness": 0.0, "voice_share": 0.0}
     return {"speechiness": float(np.mean(scores)), "voice_share": float(np.mean(voiced))}
-
-
-def mood_from(valence: float, arousal: float) -> tuple[str, dict[str, float]]:
-    """The nearest mood word on the valence/arousal plane and a softmax score for every mood."""
-    distances = {m: (valence - v) ** 2 + (arousal - a) ** 2 for m, (v, a) in MOODS.items()}
-    weights = {m: np.exp(-MOOD_SHARPNESS * d) for m, d in distances.items()}
-    total = sum(weights.values())
-    scores = {m: float(w / total) for m, w in weights.items()}
-    return max(scores, key=scores.get), scores
 
 
 # ---- the vector -------------------------------------------------------------------------------

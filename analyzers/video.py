@@ -116,9 +116,9 @@ class VideoAnalyzer(Analyzer):
 
     @classmethod
     def cache_version(cls, config: AnalyzerConfig) -> str:
-        """The detector file is part of the key, so adding or changing the model re-runs only videos."""
+        """The detector file and keyframe interval are part of the key: changing either re-runs only videos."""
         model = detector_path(config.detector_model)
-        return f"{cls.version}+{model.name if model else 'no-detector'}"
+        return f"{cls.version}+{model.name if model else 'no-detector'}+{config.keyframe_interval_s:g}s"
 
     def load(self) -> None:
         """Load the detector once; a missing one is remembered, and the rest of the analysis still runs."""

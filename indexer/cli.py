@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--asr-model", help="speech model name or local path [MEDIAINDEX_ASR_MODEL]")
     models.add_argument("--language", help="fix the spoken language, e.g. en [MEDIAINDEX_LANGUAGE]")
     models.add_argument("--detector-model", help="object detector ONNX file [MEDIAINDEX_DETECTOR_MODEL]")
+    models.add_argument("--keyframe-interval", dest="keyframe_interval_s", metavar="SECONDS",
+                        help="a keyframe at least this often in long scenes (default 10) [MEDIAINDEX_KEYFRAME_INTERVAL_S]")
     models.add_argument("--spacy-model", help="spaCy model name or path [MEDIAINDEX_SPACY_MODEL]")
     models.add_argument("--text-model", help="sentence-embedding model name or folder [MEDIAINDEX_TEXT_MODEL]")
     limit = argparse.ArgumentParser(add_help=False)
@@ -89,7 +91,8 @@ def _config(args: argparse.Namespace):
     """The frozen Config from these flags, the environment and defaults."""
     from indexer.config import Config
 
-    names = ("store", "workers", "asr_engine", "asr_model", "language", "detector_model", "spacy_model", "text_model")
+    names = ("store", "workers", "asr_engine", "asr_model", "language", "detector_model", "keyframe_interval_s",
+             "spacy_model", "text_model")
     return Config.build({n: getattr(args, n, None) for n in names})
 
 

@@ -161,7 +161,7 @@ def test_without_a_detector_the_rest_of_the_video_analysis_completes(tmp_path: P
         video.analyze(MediaContext(tmp_path / "v.mp4"), {})
     assert "object detector model not found" in str(failure.value) and "\n" not in str(failure.value)
     assert failure.value.result.cut_times_s == pytest.approx([1.0], abs=0.05)
-    assert VideoAnalyzer.cache_version(video.config).endswith("no-detector")
+    assert "no-detector" in VideoAnalyzer.cache_version(video.config)
 
 
 def test_indexing_videos_with_and_without_sound_and_a_missing_detector(tmp_path: Path):

@@ -25,15 +25,19 @@ from analyzers.media import MediaContext
 
 # ---- scenes ------------------------------------------------------------------------------------
 SCENE_SIZE = (64, 36)  # (width, height) of the luma thumbnails cuts, motion and colour are measured on
+ANALYSIS_FPS = 15.0  # frames are all decoded, but at most this many a second are shrunk and compared
 CUT_DISTANCE = 0.5  # mean |z-score difference| of consecutive frames' luma above which a cut is possible
 CUT_RATIO = 3.0  # ... and it must be this many times the median distance of the last second (camera motion)
 UNIFORM_STD = 6.0  # luma standard deviation (0-255) under which a frame is blank: black, white or one colour
 UNIFORM_JUMP = 0.1  # mean luma change (0-1) that makes a hard cut to or from a blank frame
+UNIFORM_STD_JUMP = 9.0  # a jump in luma spread (0-255) out of a blank: a dark picture cut in, if the next
+# frame keeps that spread (a fade-in's first step can jump as far, but its spread keeps growing)
 MIN_SCENE_S = 0.5  # two cuts closer than this are one (the stronger is kept)
 RECENT_S = 1.0  # how far back the median distance looks
 GRADUAL_LAG_S = 1.0  # dissolves: each frame is compared with the frame this long before it ...
-GRADUAL_HISTOGRAM = 0.25  # ... and a luma/chroma histogram change over the lag above this (0..1), which
+GRADUAL_HISTOGRAM = 0.18  # ... and a luma/chroma histogram change over the lag above this (0..1), which
 # camera motion within a shot stays far below, marks a gradual transition; its cut is at the peak's middle
+GRADUAL_STRUCTURE = 0.4  # ... provided the picture's structure changed too (z-score distance), not just its light
 COLOUR_EVERY_S = 0.25  # colour statistics sample one frame this often
 # ---- keyframes ---------------------------------------------------------------------------------
 EDGE_S = 0.25  # a keyframe is not taken this close to a cut (dissolves, compression smear) when avoidable
@@ -61,7 +65,7 @@ COCO_CLASSES = (
 HUE_BINS, SATURATION_BINS, VALUE_BINS = 12, 4, 4
 COLOURFULNESS_SCALE = 100.0  # Hasler-Suesstrunk colourfulness: 100 is "extremely colourful"
 CONTRAST_SCALE = 80.0  # luma standard deviation
-MOTION_SCALE = 0.03  # mean absolute luma change per frame (0-1) at which motion counts as half way
+MOTION_SCALE = 0.5  # mean absolute luma change per second (0-1) at which motion counts as half way
 CUTS_PER_MINUTE_SCALE = 20.0  # cuts per minute at which pacing counts as half way
 GROUP_WEIGHTS = {"hue": 1.0, "saturation": 0.5, "value": 0.5, "tone": 0.6, "motion": 0.6, "objects": 0.6}
 VECTOR_LENGTH = HUE_BINS + SATURATION_BINS + VALUE_BINS + 3 + 2 + len(COCO_CLASSES)
@@ -81,7 +85,7 @@ class VideoFeatures(Result):
     for), `first_seen_s` (start of the first such stretch), `max_count` (most in one keyframe) and
     `mean_confidence`. labels: the object names, most visible first. brightness (0..1 mean luma),
     contrast (0..1, luma spread), colourfulness (0..1, Hasler and Suesstrunk 2003), motion (0..1,
-    frame-to-frame change), cuts_per_minute. thumbnail_path: a JPEG of the most representative
+    luma change per second within shots, squashed at MOTION_SCALE), cuts_per_minute. thumbnail_path: a JPEG of the most representative
     keyframe (sharp, well exposed, showing the largest confident objects), thumbnail_time_s its
     time. vector: the L2-normalized "looks like" vector (see `looks_like_vector`).
     """
@@ -197,6 +201,7 @@ class SceneTracker:
         self.previous: _Small | None = None
         self.last_content: _Small | None = None  # the last non-blank frame, to compare across a blank run
         self.blank_since_s: float | None = None
+        self.onset: tuple[float, _Small] | None = None  # a picture that came out of a blank, to confirm
         self.window = self._new_window(0, 0.0)
         self.keyframes: list[dict] = []
         self.thumbnail: tuple[float, np.ndarray, float] | None = None  # (score, image, time_s)
@@ -205,14 +210,19 @@ class SceneTracker:
         self.next_colour_s = 0.0
         self.size = (0, 0)
         self.fps_frames = 0
+        self.next_analysis_s = float("-inf")
+        self.previous_s = 0.0
 
     # -- per frame -------------------------------------------------------------------------------
     def add_frame(self, frame: Any, time_s: float) -> None:
         """Shrink one frame, decide whether a cut precedes it, and offer it as a keyframe."""
-        small = _Small.of(frame)
         self.fps_frames += 1
         if not self.size[0]:
             self.size = _display_size(frame)
+        if time_s < self.next_analysis_s:
+            return
+        self.next_analysis_s = time_s + 0.95 / ANALYSIS_FPS
+        small = _Small.of(frame)
         cut = self._cut_before(small, time_s) or self._gradual_cut(small, time_s)
         if cut:  # a fade's or dissolve's cut lies in the past: the windows split there
             self._close_window(min(self.cuts[-1][0], time_s), new_scene=True)
@@ -223,21 +233,27 @@ class SceneTracker:
             self.next_colour_s = time_s + COLOUR_EVERY_S
         if not small.blank:
             self._offer(frame, small, time_s)
-        self.previous = small
+        self.previous, self.previous_s = small, time_s
 
     def _cut_before(self, small: "_Small", time_s: float) -> bool:
         """True when this frame starts a new scene; records the cut (merging cuts under MIN_SCENE_S)."""
         prev = self.previous
         if prev is None:
             return False
+        if self.onset is not None:
+            onset_s, first = self.onset
+            self.onset = None
+            if not small.blank and abs(small.std - first.std) < UNIFORM_STD_JUMP / 3:
+                return self._record_cut(onset_s, abs(first.std - prev.std) / 255)
         if not prev.blank and not small.blank:
             distance = float(np.mean(np.abs(small.z - prev.z)))
             motion = float(np.mean(np.abs(small.luma - prev.luma)))
             recent = float(np.median(self.recent)) if self.recent else 0.0
             self._remember(distance, time_s)
             cut = distance > CUT_DISTANCE and distance > CUT_RATIO * recent
-            if not cut:
-                self.motion_sum, self.motion_count = self.motion_sum + motion, self.motion_count + 1
+            if not cut and time_s > self.previous_s:
+                self.motion_sum += motion / (time_s - self.previous_s)
+                self.motion_count += 1
             strength = distance
         else:
             strength = float(np.mean(np.abs(small.luma - prev.luma)))
@@ -249,7 +265,10 @@ class SceneTracker:
                 # content came back gradually after a blank run: a fade; a different picture is one cut
                 strength = float(np.mean(np.abs(small.z - self.last_content.z)))
                 if strength > CUT_DISTANCE:
-                    return self._record_cut((self.blank_since_s + time_s) / 2, strength)
+                    middle_s, self.blank_since_s = (self.blank_since_s + time_s) / 2, None
+                    return self._record_cut(middle_s, strength)
+            if not cut and abs(small.std - prev.std) > UNIFORM_STD_JUMP:
+                self.onset = (time_s, small)  # black to a dark picture, or a fade-in: the next frame tells
             self.blank_since_s = None
         return self._record_cut(time_s, strength) if cut else False
 
@@ -263,7 +282,7 @@ class SceneTracker:
         recent_cut = bool(self.cuts) and self.cuts[-1][0] > time_s - 2 * GRADUAL_LAG_S
         change = 0.0
         if time_s - then_s >= 0.8 * GRADUAL_LAG_S and not (small.blank or then.blank or recent_cut):
-            if float(np.mean(np.abs(small.z - then.z))) > CUT_DISTANCE:
+            if float(np.mean(np.abs(small.z - then.z))) > GRADUAL_STRUCTURE:
                 change = 0.5 * float(np.abs(small.histogram - then.histogram).sum())
         if change > GRADUAL_HISTOGRAM:
             if self.gradual_peak is None or change > self.gradual_peak[0]:
@@ -309,7 +328,8 @@ class SceneTracker:
         window = self.window
         later = {k: c for k, c in window.candidates.items() if c[1] >= time_s}
         window.candidates = {k: c for k, c in window.candidates.items() if c[1] < time_s}
-        chosen = window.choose(time_s)
+        sliver = time_s - window.start_s < MIN_SCENE_S and any(k["scene"] == window.scene for k in self.keyframes)
+        chosen = None if sliver else window.choose(time_s)  # a sliver of a shown scene: mid-transition frames
         if chosen is not None:
             self._keyframe(window, *chosen, end_s=time_s)
         self.window = self._new_window(window.scene + (1 if new_scene else 0), time_s)
@@ -397,12 +417,13 @@ class _Small:
 
 
 def _shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Area-average an image down to `size`; a large one goes through a cheap bilinear step first."""
+    """Area-average an image down to `size`; a large one is thinned by striding first (cheap)."""
     import cv2
 
     width, height = size
-    if image.shape[1] > 8 * width and image.shape[0] > 8 * height:
-        image = cv2.resize(image, (4 * width, 4 * height), interpolation=cv2.INTER_LINEAR)
+    step = max(1, min(image.shape[1] // (4 * width), image.shape[0] // (4 * height)))
+    if step > 1:  # every step-th pixel still leaves 4x4 samples per output pixel to average
+        image = np.ascontiguousarray(image[::step, ::step])
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 

@@ -119,7 +119,7 @@ class ReviewAnalysis(Result):
 class ReviewsAnalyzer(Analyzer):
     """Reads the reviews next to a media file; needs no decode of the media itself."""
 
-    name = "reviews"
+    name = "text"  # its results are the item's text: what people wrote about it (`show --json` key `text`)
     version = "1"
     media_kinds = frozenset({MediaKind.AUDIO, MediaKind.VIDEO, MediaKind.TEXT})
     depends = ()

@@ -157,9 +157,9 @@ class Library:
 
     def _text_embedder(self):
         """A function embedding text like the text analyzer does (loads the text model once)."""
-        from analyzers.text import TextAnalyzer
+        from analyzers.description import DescriptionAnalyzer
 
-        analyzer = TextAnalyzer(self.config.analyzers)
+        analyzer = DescriptionAnalyzer(self.config.analyzers)
         return analyzer.embed
 
 

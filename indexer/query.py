@@ -215,7 +215,7 @@ def reason_between(a: Mapping[str, Any], b: Mapping[str, Any], per_space: Mappin
 
 def reason_for_text(text: str, meta: Mapping[str, Any]) -> str:
     """Which query words the item's description contains, else how close the meaning is."""
-    shared = _words(text) & _words(meta.get("text.description", ""))
+    shared = _words(text) & _words(meta.get("description.description", ""))
     if shared:
         return "description mentions " + ", ".join(f"'{w}'" for w in sorted(shared)[:4])
     return "description is close in meaning"

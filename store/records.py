@@ -114,14 +114,19 @@ class ItemRecord:
 
     @classmethod
     def from_document(cls, document: str) -> "ItemRecord":
-        """Rebuild a record from `to_document`; results of analyzers no longer known are dropped."""
+        """Rebuild a record from `to_document`; results of analyzers no longer known, or of another shape
+        (written by an older version), are dropped with their version, so the next run redoes them."""
         data = json.loads(document)
-        results = {name: RESULT_TYPES[name].from_dict(r) for name, r in data.get("results", {}).items()
-                   if name in RESULT_TYPES}
+        results, dropped = {}, set()
+        for name, result in data.get("results", {}).items():
+            try:
+                results[name] = RESULT_TYPES[name].from_dict(result)
+            except (KeyError, TypeError):  # an analyzer gone or renamed, or a result of another shape
+                dropped.add(name)
         return cls(
             id=data["id"], kind=data["kind"], path=data.get("path"), duration_s=data.get("duration_s"),
             added_at=data.get("added_at", 0.0), results=results,
-            versions={k: v for k, v in data.get("versions", {}).items() if k in RESULT_TYPES},
+            versions={k: v for k, v in data.get("versions", {}).items() if k in RESULT_TYPES and k not in dropped},
             failures=[Failure(**f) for f in data.get("failures", [])], warnings=data.get("warnings", []),
         )
 

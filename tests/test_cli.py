@@ -43,7 +43,7 @@ def test_show_json_has_the_record(indexed, capsys):
     code, out, _ = run_cli(capsys, "show", str(media_dir / "major.wav"), "--json")
     record = json.loads(out)
     assert code == 0
-    assert {"id", "path", "kind", "duration_s", "audio", "text"} <= set(record)
+    assert {"id", "path", "kind", "duration_s", "audio", "description"} <= set(record)
     assert record["kind"] == "audio" and abs(record["duration_s"] - 6.0) < 0.1
     assert record["audio"]["key"] == "C" and record["audio"]["mode"] == "major"
     assert "vector" not in record["audio"]

@@ -77,7 +77,7 @@ def test_version_bump_reruns_only_that_analyzer_and_its_dependents(library: Libr
     monkeypatch.setattr(analyzers.audio.AudioAnalyzer, "version", "999")
     report = library.index([media_dir])
     assert report.indexed == 3
-    assert sorted(set(ran)) == ["audio", "text"]  # text depends on audio; nothing else re-ran
+    assert sorted(set(ran)) == ["audio", "description"]  # the description depends on audio; nothing else re-ran
     assert library.show(str(media_dir / "major.wav")).versions["audio"] == "999"
 
 
@@ -132,7 +132,7 @@ def test_store_records_survive_reopening(config, media_dir: Path):
     Library(config).index([media_dir])
     again = Library(config)
     record = again.show(str(media_dir / "major.wav"))
-    assert record.kind == "audio" and record.results["text"].title == "major"
+    assert record.kind == "audio" and record.results["description"].title == "major"
     assert again.similar(str(media_dir / "major.wav"), limit=5).results
 
 
@@ -174,7 +174,7 @@ def test_changing_the_text_model_reruns_only_the_analyzers_using_it(config, medi
     other = dataclasses.replace(config, analyzers=dataclasses.replace(config.analyzers,
                                                                       text_model=_packaged_minilm_folder()))
     report = Library(other).index([media_dir])
-    assert report.indexed == 3 and sorted(set(ran)) == ["reviews", "text"]  # review sentiment uses it too
+    assert report.indexed == 3 and sorted(set(ran)) == ["description", "text"]  # review sentiment uses it too
 
 
 def _packaged_minilm_folder() -> str:
@@ -194,4 +194,4 @@ def test_a_missing_model_fails_only_its_analyzer(tmp_path: Path, media_dir: Path
     assert {f["analyzer"] for f in report["failed"]} == {"speech"}
     assert all("/no/such/model" in f["error"] and "\n" not in f["error"] for f in report["failed"])
     record = Library(Config.build({"store": str(tmp_path / "store")}, env={})).show(str(media_dir / "major.wav"))
-    assert {"audio", "text"} <= set(record.results) and "speech" not in record.results
+    assert {"audio", "description"} <= set(record.results) and "speech" not in record.results

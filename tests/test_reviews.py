@@ -177,14 +177,14 @@ def test_indexing_attaches_reviews_and_an_edited_sidecar_reruns_only_reviews(tmp
     library = Library(Config.build({"store": str(tmp_path / "store"), "workers": 1}, env={}))
     report = library.index([folder])
     assert report.indexed == 2
-    assert [(Path(f.path).name, f.analyzer) for f in report.failed] == [("clicks.wav", "reviews")]
+    assert [(Path(f.path).name, f.analyzer) for f in report.failed] == [("clicks.wav", "text")]
     assert "clicks.reviews.json" in report.failed[0].error and "\n" not in report.failed[0].error
     clicks = library.show(str(folder / "clicks.wav"))
-    assert "audio" in clicks.results and "reviews" not in clicks.results  # the media still indexed
+    assert "audio" in clicks.results and "text" not in clicks.results  # the media still indexed
     ballad = library.show(str(folder / "ballad.wav"))
-    tags = [t["tag"] for t in ballad.results["reviews"].tags]
-    assert "haunting" in tags and ballad.results["reviews"].mood == "sad"
-    assert "haunting" in ballad.results["text"].description
+    tags = [t["tag"] for t in ballad.results["text"].tags]
+    assert "haunting" in tags and ballad.results["text"].mood == "sad"
+    assert "haunting" in ballad.results["description"].description
     assert library.search("haunting melancholic piano", limit=1).results[0].path == str(folder / "ballad.wav")
 
     ran: list[str] = []
@@ -192,7 +192,7 @@ def test_indexing_attaches_reviews_and_an_edited_sidecar_reruns_only_reviews(tmp
     monkeypatch.setattr("indexer.pipeline.Worker.run", lambda self, job: ran.extend(job.run) or real_run(self, job))
     sidecar.write_text("An upbeat, joyful dance tune.\n")
     report = library.index([folder])
-    assert sorted(set(ran)) == ["reviews", "text"]  # the audio was not analysed again
-    assert library.show(str(folder / "ballad.wav")).results["reviews"].mood == "happy"
+    assert sorted(set(ran)) == ["description", "text"]  # the audio was not analysed again
+    assert library.show(str(folder / "ballad.wav")).results["text"].mood == "happy"
     ran.clear()
-    assert library.index([folder]).indexed == 1 and sorted(set(ran)) == ["reviews", "text"]  # a failure is retried
+    assert library.index([folder]).indexed == 1 and sorted(set(ran)) == ["description", "text"]  # a failure is retried

@@ -106,3 +106,15 @@ def test_video_sample_cuts_and_objects_match_its_shots(indexed):
         seen = {o["label"] for k in video["keyframes"] if k["scene"] == number for o in k["objects"]}
         assert shot["coco_object"] in seen, (shot["photo"], seen)
     assert set(video["objects"]) >= {"person", "cat", "cup"}
+
+
+def test_reviews_are_read_and_words_from_them_find_the_music(indexed):
+    library, folder = indexed
+    ode = library.show(str(folder / "music" / "Ode to Joy (piano).mp3")).to_json()["text"]
+    assert len(ode["reviews"]) == 3 and ode["reviews"][0]["rating"] == 5 and ode["sentiment"] > 0.3
+    assert ode["mood"] == "happy" and {"cheerful", "joyful", "upbeat"} <= set(ode["mood_words"])
+    organ = library.show(str(folder / "music" / "Greensleeves (organ).ogg")).to_json()["text"]
+    tags = [t["tag"] for t in organ["tags"]]
+    assert "haunting" in tags and "organ" in tags and organ["mood"] in ("sad", "calm") and organ["mood_scores"]["sad"] > 0
+    hits = library.search("a haunting, sad organ tune for a quiet evening", limit=1).results
+    assert Path(hits[0].path).name == "Greensleeves (organ).ogg"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import tempfile
 from pathlib import Path
 
@@ -28,8 +29,8 @@ def record(item_id: str) -> ItemRecord:
     """A small record with an audio and a text result."""
     audio = real_audio_features()
     text = TextDescription("title", "title. fast music", (1.0, 0.0, 0.0))
-    return ItemRecord(item_id, "audio", f"/media/{item_id}.wav", 10.0, 1.0, {"audio": audio, "text": text},
-                      {"audio": "1", "text": "1"}, [Failure("/media/x.wav", "speech", "model missing")], ["truncated"])
+    return ItemRecord(item_id, "audio", f"/media/{item_id}.wav", 10.0, 1.0, {"audio": audio, "description": text},
+                      {"audio": "1", "description": "1"}, [Failure("/media/x.wav", "speech", "model missing")], ["truncated"])
 
 
 def test_record_round_trip_and_flat_metadata(tmp_path: Path):
@@ -85,3 +86,15 @@ def test_remove_drops_vectors_records_and_files(tmp_path: Path):
     store.put([record("a"), record("b")], [FileEntry("/a", 1, 1, "a"), FileEntry("/b", 1, 1, "b")])
     store.remove(["a"])
     assert list(store.summaries()) == ["b"] and store.count("audio") == 1 and list(store.files()) == ["/b"]
+
+
+def test_a_result_of_another_shape_is_dropped_with_its_version_not_fatal(tmp_path: Path):
+    store = Store(str(tmp_path / "s"))
+    original = record("abc")
+    document = json.loads(original.to_document())
+    document["results"]["text"] = {"title": "an older analyzer's result under a name now used by another"}
+    document["versions"]["text"] = "3"
+    document["versions"]["speech"] = "2"  # an analyzer that found nothing keeps its version
+    back = ItemRecord.from_document(json.dumps(document))
+    assert "text" not in back.results and "text" not in back.versions
+    assert back.versions["speech"] == "2" and back.results["audio"] == original.results["audio"]

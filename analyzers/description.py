@@ -1,4 +1,5 @@
-"""Text analyzer: describes an item in words and embeds the description, so words find sounds and pictures."""
+"""Description analyzer: describes an item in words and embeds the description (the text space), so words
+find sounds and pictures."""
 
 from __future__ import annotations
 
@@ -32,13 +33,13 @@ class TextDescription(Result):
     vector: tuple[float, ...]
 
 
-class TextAnalyzer(Analyzer):
+class DescriptionAnalyzer(Analyzer):
     """Embeds each item's description with one sentence-embedding model."""
 
-    name = "text"
-    version = "4"
+    name = "description"
+    version = "5"
     media_kinds = frozenset({MediaKind.AUDIO, MediaKind.VIDEO, MediaKind.TEXT})
-    depends = ("audio", "speech", "video", "reviews")
+    depends = ("audio", "speech", "video", "text")
     result_type = TextDescription
     space = "text"
     reads_media = False
@@ -94,7 +95,7 @@ def describe(title: str, inputs: Mapping[str, Result]) -> str:
     video = inputs.get("video")
     if video is not None and video.labels:
         parts.append(f"shows {', '.join(video.labels[:OBJECT_LABELS])}")
-    reviews = inputs.get("reviews")
+    reviews = inputs.get("text")  # the reviews analyzer: what people wrote about the item
     if reviews is not None:
         words = [t["tag"] for t in reviews.tags[:REVIEW_TAGS]] + [w for w in reviews.mood_words if w]
         if words:

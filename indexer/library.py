@@ -153,6 +153,7 @@ class Library:
         record = self.show(item)
         with IndexLock(self.config.store):
             self.store().remove([record.id])
+            _delete_thumbnails(self.config.analyzers, [record.id])
         return record
 
     def _text_embedder(self):
@@ -377,6 +378,7 @@ class _IndexRun:
                                          if path not in dropped and path not in reported}
         orphans = sorted(self.known_ids - live)  # an item first written in this run has a file seen in it
         self.store.remove(orphans)
+        _delete_thumbnails(self.config.analyzers, orphans)
         self.report.removed = len(orphans)
 
 
@@ -388,6 +390,13 @@ def _distinct_roots(paths: Sequence[str | Path]) -> list[Path]:
         if not _under(str(root), distinct):
             distinct.append(root)
     return distinct
+
+
+def _delete_thumbnails(config: AnalyzerConfig, item_ids: Sequence[str]) -> None:
+    """Remove the thumbnails of items that left the index (a missing one is fine)."""
+    if config.thumbnail_dir:
+        for item_id in item_ids:
+            Path(config.thumbnail_dir, f"{item_id}.jpg").unlink(missing_ok=True)
 
 
 def _hash_or_none(media: MediaFile) -> str | None:

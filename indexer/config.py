@@ -31,12 +31,18 @@ def default_store_path() -> str:
     return str(Path(base) / "mediaindex" / "store")
 
 
-def thumbnail_dir(store: str) -> str:
-    """Video thumbnails live in the store's folder; a server store's beside the default store, per server."""
+def local_dir(store: str) -> str:
+    """Where this machine keeps a store's files that are not Chroma's (thumbnails, feedback): the
+    store's folder, or for a Chroma server a folder per server beside the default store."""
     if "://" not in store:
-        return str(Path(store) / "thumbnails")
+        return store
     server = "".join(c if c.isalnum() else "_" for c in store.split("://", 1)[1]).strip("_")
-    return str(Path(default_store_path()).parent / "thumbnails" / server)
+    return str(Path(default_store_path()).parent / "servers" / server)
+
+
+def thumbnail_dir(store: str) -> str:
+    """Video thumbnails: `thumbnails/` in the store's local folder."""
+    return str(Path(local_dir(store)) / "thumbnails")
 
 
 @dataclass(frozen=True)

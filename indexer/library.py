@@ -25,6 +25,7 @@ from indexer.scan import MediaFile, scan
 from store import Failure, FileEntry, ItemRecord, Store, is_server_location
 
 WRITE_EVERY_ITEMS = 32
+CATALOG_BATCH = 256  # catalog rows analysed and written together
 WRITE_EVERY_S = 5.0
 HASH_THREADS = 4
 
@@ -60,6 +61,7 @@ class Library:
         self.config = config or Config.build()
         self._executor = executor  # tests may pass an InlineExecutor with small fake analyzers
         self._store: Store | None = None
+        self._feedback = None
 
     def store(self, create: bool = False) -> Store:
         """The store, opened on first use; read-only commands refuse to create an empty one."""
@@ -111,6 +113,9 @@ class Library:
                 if store.get([item_id]):
                     return item_id
             raise UsageError(f"{item} is not indexed: run `mediaindex index` on its folder first")
+        catalog = store.summaries(where={"catalog_id": item})
+        if len(catalog) == 1:
+            return next(iter(catalog))
         ids = [i for i in store.summaries() if i.startswith(item.lower())] if len(item) >= 4 else []
         if len(ids) == 1:
             return ids[0]
@@ -126,23 +131,133 @@ class Library:
         return records[0]
 
     def similar(self, item: str, limit: int = 10, **options: Any) -> query.Answer:
-        """Items most like this one, fused over the vector spaces it has, each with a reason."""
+        """Items most like this one, fused over the vector spaces it has, each with a reason.
+
+        Options: weights, filters (query.Filters), kind.
+        """
         return query.similar(self.store(), self.resolve(item), _limit(limit), **options)
 
     def search(self, text: str, limit: int = 10, **options: Any) -> query.Answer:
-        """Items whose description is closest in meaning to a free-text query."""
+        """Items whose description is closest in meaning to a free-text query (options: filters, kind)."""
         if not text.strip():
             raise UsageError("search needs some words")
         return query.search(self.store(), self._text_embedder(), text, _limit(limit), **options)
 
     def recommend(self, like: Sequence[str] = (), dislike: Sequence[str] = (), text: str | None = None,
-                  limit: int = 10, **options: Any) -> query.Answer:
-        """Cold-start recommendations from liked and disliked items and/or a description."""
-        if not like and not text:
-            raise UsageError("recommend needs --like ITEM or --text DESCRIPTION")
+                  limit: int = 10, user: str | None = None, context: str | None = None,
+                  filters: query.Filters = query.Filters(), **options: Any) -> query.Answer:
+        """Recommendations for a new or known user: from liked and disliked items, a description, a
+        user's feedback, constraints and a named context, or any mix (options: weights, diversity,
+        novelty, kind). Seeds and items the user already has events for never come back."""
+        seeds = {self.resolve(i): 1.0 for i in like}
+        seeds.update({self.resolve(i): -1.0 for i in dislike})
+        exclude: list[str] = []
+        if user is not None:
+            weights = self.user_seeds(user)
+            exclude = list(weights)
+            seeds = {**weights, **seeds}
         embed = self._text_embedder() if text else None
-        return query.recommend(self.store(), [self.resolve(i) for i in like], [self.resolve(i) for i in dislike],
-                               text, embed, _limit(limit), **options)
+        return query.recommend(self.store(), seeds, text, embed, _limit(limit), filters=filters.with_context(context),
+                               exclude=exclude, **options)
+
+    # ---- feedback and cold-start items ---------------------------------------------------------
+
+    def feedback(self, user: str, item: str, event: str) -> None:
+        """Record one event (`like`, `dislike`, `skip`, `play` or `play=SECONDS`) of a user on an item."""
+        from indexer.feedback import Event, parse_event
+
+        if not user.strip():
+            raise UsageError("feedback needs a USER name")
+        name, seconds = parse_event(event)
+        item_id = self.resolve(item)
+        self._feedback_log().add([Event(user, item_id, name, seconds)])
+
+    def import_feedback(self, path: str | Path) -> int:
+        """Bulk-load a `user,item,event[,value]` CSV (items by path, id or catalog id); returns the count."""
+        from indexer.feedback import Event, read_history_csv
+
+        rows = read_history_csv(path)
+        ids = self._catalog_ids()
+        events = []
+        for user, item, event, seconds, line in rows:
+            try:
+                item_id = ids.get(item) or self.resolve(item)
+            except UsageError as e:
+                raise UsageError(f"{path}:{line}: {e}") from None
+            events.append(Event(user, item_id, event, seconds))
+        return self._feedback_log().add(events)
+
+    def user_seeds(self, user: str) -> dict[str, float]:
+        """A user's items and how strongly each pulls (+) or pushes (-) their profile."""
+        from indexer.feedback import item_weights
+
+        events = self._feedback_log().events(user)
+        if not events:
+            raise UsageError(f"no feedback recorded for user {user!r}: record some with "
+                             f"`mediaindex feedback {user} ITEM like`")
+        metas = self.store().summaries(ids=sorted({e.item_id for e in events}))
+        return item_weights(events, {i: m.get("duration_s") for i, m in metas.items()})
+
+    def audience(self, item: str, limit: int = 10, weights: dict[str, float] | None = None) -> list[dict[str, Any]]:
+        """Users whose profiles an item fits best (a cold-start item: no events needed), with reasons."""
+        item_id = self.resolve(item)
+        store = self.store()
+        weights = weights or query.DEFAULT_WEIGHTS
+        target = store.summaries(ids=[item_id]).get(item_id, {})
+        fits = []
+        for user in self._feedback_log().users():
+            seeds = self.user_seeds(user)
+            profile = query.profile_of(store, seeds)
+            score, per_space = query.fit(store, profile, item_id, weights)
+            if per_space:
+                liked = [i for i, w in sorted(seeds.items(), key=lambda kv: -kv[1]) if w > 0][:5]
+                metas = store.summaries(ids=liked) if liked else {}
+                closest = query.best_match(list(metas.values()), target) if metas else {}
+                reason = query.reason_between(closest, target, per_space) if closest else "fits their profile"
+                name = closest.get("description.title") or closest.get("path") or ""
+                fits.append({"user": user, "score": round(score, 4),
+                             "reason": f"likes '{name}': {reason}" if name else reason})
+        if not fits:
+            raise UsageError("no user has feedback yet: record some with `mediaindex feedback USER ITEM like`")
+        return sorted(fits, key=lambda f: (-f["score"], f["user"]))[: _limit(limit)]
+
+    def import_catalog(self, path: str | Path, progress: bool = False) -> Any:
+        """Add or update the text-only items of a `id,title,text[,tags]` CSV, analysed like any item's text."""
+        from indexer.catalog import CatalogReport, analyse_catalog, read_catalog
+
+        rows = list(read_catalog(path))
+        report = CatalogReport()
+        if not rows:
+            return report
+        if not is_server_location(self.config.store):
+            Path(self.config.store).mkdir(parents=True, exist_ok=True)
+        store = self.store(create=True)
+        bar = Progress(len(rows), enabled=progress)
+        with IndexLock(self.config.store):
+            for start in range(0, len(rows), CATALOG_BATCH):
+                batch = rows[start:start + CATALOG_BATCH]
+                records = analyse_catalog(batch, self.config.analyzers)
+                with _deferred_interrupts():
+                    store.put(records)
+                report.imported += len(records)
+                for row in batch:
+                    bar.advance(row.title)
+        bar.close()
+        return report
+
+    def _feedback_log(self):
+        """The feedback database beside the store (opened once)."""
+        from indexer.config import local_dir
+        from indexer.feedback import FeedbackLog
+
+        if self._feedback is None:
+            self.store()  # a store must exist first
+            self._feedback = FeedbackLog(Path(local_dir(self.config.store)) / "feedback.sqlite")
+        return self._feedback
+
+    def _catalog_ids(self) -> dict[str, str]:
+        """Catalog ids (from import-catalog) -> item ids."""
+        return {m["catalog_id"]: i for i, m in self.store().summaries(where={"kind": "text"}).items() if "catalog_id" in m}
 
     def stats(self) -> dict[str, Any]:
         """Counts by kind and space, failures, total duration and where the store is."""
@@ -249,7 +364,8 @@ class _IndexRun:
         self.report.failed.extend(found.failures)
         known = self.store.files()
         summaries = self.store.summaries()
-        self.known_files, self.known_ids = known, set(summaries)
+        # catalog items have no files: a run over media folders never drops them
+        self.known_files, self.known_ids = known, {i for i, m in summaries.items() if m.get("kind") != "text"}
         todo: list[tuple[MediaFile, str | None]] = []
         for media in found.files:
             self.files_by_path[str(media.path)] = media

@@ -2,18 +2,23 @@
 
 Scores fuse the vector spaces with documented weights: a space's cosine similarity (clipped to
 0..1) times its weight, divided by the total weight of the spaces the query has, so a score is
-always in 0..1. Queries read vectors through the store and never run an analyzer, except the text
-model to embed a text query.
+always in 0..1. Filters (`Filters`) are Chroma metadata filters applied inside each space's
+nearest-neighbour search, so they never empty a list that has matches. Recommendations are
+re-ordered by maximal marginal relevance (`diversity`) and may favour new items (`novelty`).
+Queries read vectors through the store and never run an analyzer, except the text model to
+embed a text query.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from analyzers.moods import MOODS
 from indexer.errors import UsageError
 from store import SPACES, Store
 
@@ -21,7 +26,130 @@ DEFAULT_WEIGHTS = {"audio": 0.5, "visual": 0.3, "text": 0.2}
 DUPLICATE_SIMILARITY = 0.995  # every shared space at least this similar: a near-duplicate, reported apart
 CANDIDATES_PER_RESULT = 4
 TEMPO_MATCH = 0.05  # tempos within 5% count as "the same tempo" in a reason
-STOP_WORDS = {"a", "an", "the", "and", "or", "of", "in", "on", "for", "to", "with", "music", "by"}
+DEFAULT_DIVERSITY = 0.3  # MMR trade-off for recommend: 0 ranks by relevance alone, 1 by novelty to the list alone
+NOVELTY_HALF_LIFE_DAYS = 30.0  # with --novelty, an item added this long ago counts half as new
+DISLIKE_PUSH = 0.5  # a disliked item's vector is subtracted at this weight from a profile
+CONSTRAINT_CANDIDATES = 500  # a constraints-only recommendation looks at this many matching items
+STOP_WORDS = {"a", "an", "the", "and", "or", "of", "in", "on", "for", "to", "with", "music", "by", "is", "it",
+              "this", "that", "some", "songs", "song", "video", "videos"}
+KEYS = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+FLATS = {"DB": "C#", "EB": "D#", "GB": "F#", "AB": "G#", "BB": "A#"}
+
+
+@dataclass(frozen=True)
+class Context:
+    """A named listening situation: constraints on tempo, energy and mood, and the mood it aims at."""
+
+    tempo_bpm: tuple[float, float] | None
+    energy: tuple[float, float]
+    moods: tuple[str, ...]
+    description: str
+
+
+# Spotify-style contexts, as documented presets (tempo in BPM, energy 0..1, moods of analyzers.moods).
+# The energy bounds are loose on purpose: they drop the clear misfits, the moods do the choosing.
+CONTEXTS = {
+    "workout": Context((115, 200), (0.5, 1.0), ("energetic", "happy", "tense"), "fast, energetic"),
+    "focus": Context(None, (0.0, 0.65), ("calm", "sad"), "calm, steady, lower energy"),
+    "relax": Context((0, 110), (0.0, 0.6), ("calm", "sad", "happy"), "slow, gentle"),
+    "party": Context((100, 140), (0.45, 1.0), ("happy", "energetic"), "danceable, upbeat"),
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Metadata constraints on answers; each None means "any"."""
+
+    kind: str | None = None
+    moods: tuple[str, ...] | None = None
+    tempo_bpm: tuple[float, float] | None = None
+    key: str | None = None
+    mode: str | None = None
+    has_object: str | None = None
+    language: str | None = None
+    has_speech: bool | None = None
+    energy: tuple[float, float] | None = None
+
+    def where(self) -> dict | None:
+        """The Chroma `where` filter these constraints make (None when there are none)."""
+        clauses: list[dict] = []
+        if self.kind:
+            clauses.append({"kind": self.kind})
+        if self.moods:  # the music's own mood, or the mood its reviews name
+            clauses.append({"$or": [{"audio.mood": {"$in": list(self.moods)}}, {"text.mood": {"$in": list(self.moods)}}]})
+        for name, bounds in (("audio.tempo_bpm", self.tempo_bpm), ("audio.energy", self.energy)):
+            if bounds:
+                clauses += [{name: {"$gte": float(bounds[0])}}, {name: {"$lte": float(bounds[1])}}]
+        if self.key:
+            clauses.append({"audio.key": self.key})
+        if self.mode:
+            clauses.append({"audio.mode": self.mode})
+        if self.has_object:
+            clauses.append({"video.labels": {"$contains": self.has_object}})
+        if self.language:
+            clauses.append({"speech.language": self.language})
+        if self.has_speech is not None:
+            clauses.append({"speech.has_speech": self.has_speech})
+        return None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def with_context(self, name: str | None) -> "Filters":
+        """These filters plus a named context's constraints (explicit options win)."""
+        if not name:
+            return self
+        if name not in CONTEXTS:
+            raise UsageError(f"unknown context {name!r} (known: {', '.join(CONTEXTS)})")
+        context = CONTEXTS[name]
+        return Filters(self.kind, self.moods or context.moods, self.tempo_bpm or context.tempo_bpm, self.key,
+                       self.mode, self.has_object, self.language, self.has_speech, self.energy or context.energy)
+
+    def __bool__(self) -> bool:
+        return self.where() is not None
+
+
+def make_filters(kind: str | None = None, mood: str | None = None, tempo: str | None = None, key: str | None = None,
+                 has_object: str | None = None, language: str | None = None, has_speech: bool | None = None) -> Filters:
+    """Filters from command-line text (`--tempo 100-130`, `--key "A minor"`), each checked with a one-line error."""
+    moods = None
+    if mood:
+        if mood not in MOODS:
+            raise UsageError(f"unknown mood {mood!r} (known: {', '.join(MOODS)})")
+        moods = (mood,)
+    key_name, mode = parse_key(key) if key else (None, None)
+    if has_object:
+        from analyzers.video import COCO_CLASSES
+
+        if has_object not in COCO_CLASSES:
+            raise UsageError(f"--has-object {has_object!r} is not a COCO object name (e.g. person, dog, cup, car)")
+    return Filters(kind, moods, parse_range(tempo, "--tempo") if tempo else None, key_name, mode, has_object,
+                   language.lower() if language else None, has_speech)
+
+
+def parse_range(text: str, what: str) -> tuple[float, float]:
+    """`100-130` (or `120`, meaning 120±5%) into a (low, high) pair."""
+    try:
+        low, _, high = text.partition("-")
+        low_value = float(low)
+        high_value = float(high) if high else low_value
+        if not high:
+            low_value, high_value = low_value * (1 - TEMPO_MATCH), high_value * (1 + TEMPO_MATCH)
+    except ValueError:
+        raise UsageError(f"{what} needs LOW-HIGH numbers such as 100-130, got {text!r}") from None
+    if not 0 <= low_value <= high_value < float("inf"):
+        raise UsageError(f"{what} needs 0 <= LOW <= HIGH, got {text!r}")
+    return low_value, high_value
+
+
+def parse_key(text: str) -> tuple[str, str | None]:
+    """`A minor`, `Am`, `F# major`, `Bb` into (key, mode or None), keys spelled as the audio analyzer does."""
+    match = re.fullmatch(r"\s*([A-Ga-g])([#b]?)\s*(m|min|minor|maj|major)?\s*", text)
+    if not match:
+        raise UsageError(f"--key needs a key such as 'A minor', 'Am' or 'F#', got {text!r}")
+    name = (match.group(1).upper() + match.group(2)).upper()
+    name = FLATS.get(name, name)
+    if name not in KEYS:
+        raise UsageError(f"--key {text!r} is not a key this analyzer reports (use sharps, e.g. A#)")
+    mode = match.group(3)
+    return name, None if not mode else "minor" if mode.startswith("m") and not mode.startswith("maj") else "major"
 
 
 @dataclass
@@ -33,11 +161,14 @@ class Hit:
     kind: str
     score: float
     reason: str
+    title: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """{id, path, kind, score, reason}."""
-        return {"id": self.id, "path": self.path, "kind": self.kind, "score": round(self.score, 4),
-                "reason": self.reason}
+        """{id, path, kind, score, reason} (and title for catalog items)."""
+        out = {"id": self.id, "path": self.path, "kind": self.kind, "score": round(self.score, 4), "reason": self.reason}
+        if self.title and not self.path:
+            out["title"] = self.title
+        return out
 
 
 @dataclass
@@ -50,6 +181,17 @@ class Answer:
     def to_json(self) -> dict[str, Any]:
         """{"results": [...], "duplicates": [...]}."""
         return {"results": [h.to_json() for h in self.results], "duplicates": [h.to_json() for h in self.duplicates]}
+
+
+@dataclass
+class Candidate:
+    """An item considered for an answer: relevance, similarity per space, metadata and vectors."""
+
+    id: str
+    score: float
+    per_space: dict[str, float]
+    meta: dict[str, Any]
+    vectors: dict[str, np.ndarray]
 
 
 def parse_weights(text: str | None) -> dict[str, float]:
@@ -71,19 +213,23 @@ def parse_weights(text: str | None) -> dict[str, float]:
     return weights
 
 
+# ---- the three questions ---------------------------------------------------------------------
+
+
 def similar(store: Store, item_id: str, limit: int, weights: Mapping[str, float] | None = None,
-            kind: str | None = None) -> Answer:
+            filters: Filters = Filters(), kind: str | None = None) -> Answer:
     """Items most like `item_id`: candidates from each space it has, fused, the item itself excluded."""
     weights = weights or DEFAULT_WEIGHTS
+    filters = _with_kind(filters, kind)
     profile = {s: v for s in SPACES if (v := store.vectors(s, [item_id]).get(item_id)) is not None}
     if not profile:
         raise UsageError(f"item {item_id[:12]} has no vectors yet (its analyses failed): nothing to compare")
-    ranked = _rank(store, profile, weights, limit, exclude={item_id}, kind=kind)
+    ranked = _rank(store, profile, weights, limit, exclude={item_id}, where=filters.where())
     source = _summary(store, item_id)
     results, duplicates = [], []
-    for hit_id, score, per_space, meta in ranked:
-        hit = Hit(hit_id, meta.get("path"), meta.get("kind", "?"), score, reason_between(source, meta, per_space))
-        shared = [per_space[s] for s in profile if s in per_space]
+    for c in ranked:
+        hit = _hit(c, reason_between(source, c.meta, c.per_space))
+        shared = [c.per_space[s] for s in profile if s in c.per_space]
         if shared and min(shared) >= DUPLICATE_SIMILARITY and len(shared) == len(profile):
             hit.reason = "near-duplicate: " + hit.reason
             duplicates.append(hit)
@@ -92,41 +238,116 @@ def similar(store: Store, item_id: str, limit: int, weights: Mapping[str, float]
     return Answer(results, duplicates)
 
 
-def search(store: Store, embed: Callable[[str], list[float]], text: str, limit: int, kind: str | None = None) -> Answer:
-    """Items whose description is closest in meaning to `text` (the text space)."""
+def search(store: Store, embed: Callable[[str], list[float]], text: str, limit: int,
+           filters: Filters = Filters(), kind: str | None = None) -> Answer:
+    """Items whose description is closest in meaning to `text` (the text space), within the filters."""
     profile = {"text": np.asarray(embed(text), dtype=np.float32)}
-    ranked = _rank(store, profile, {"text": 1.0}, limit, exclude=set(), kind=kind)
-    return Answer([Hit(i, m.get("path"), m.get("kind", "?"), score, reason_for_text(text, m))
-                   for i, score, _, m in ranked[:limit]])
+    ranked = _rank(store, profile, {"text": 1.0}, limit, exclude=set(), where=_with_kind(filters, kind).where())
+    return Answer([_hit(c, reason_for_text(text, c.meta)) for c in ranked[:limit]])
 
 
-def recommend(store: Store, like: Sequence[str], dislike: Sequence[str], text: str | None,
-              embed: Callable[[str], list[float]] | None, limit: int, weights: Mapping[str, float] | None = None,
+def recommend(store: Store, seeds: Mapping[str, float], text: str | None, embed: Callable[[str], list[float]] | None,
+              limit: int, weights: Mapping[str, float] | None = None, filters: Filters = Filters(),
+              diversity: float = DEFAULT_DIVERSITY, novelty: float = 0.0, exclude: Sequence[str] = (),
               kind: str | None = None) -> Answer:
-    """Cold start: a profile from liked items (pulled), disliked ones (pushed away) and a description."""
+    """Cold start: a profile from weighted seed items (likes pull, dislikes push) and/or a description,
+    or, with neither, the items that fit the filters; re-ranked for diversity and optionally novelty.
+
+    `seeds` maps item ids to weights in -1..1 (a like is 1, a dislike -1; feedback events give others).
+    Seeds and `exclude` never come back as results.
+    """
     weights = weights or DEFAULT_WEIGHTS
-    profile: dict[str, np.ndarray] = {}
-    for space in SPACES:
-        liked = list(store.vectors(space, like).values())
-        disliked = list(store.vectors(space, dislike).values())
-        if liked:
-            vector = np.mean(liked, axis=0) - (0.5 * np.mean(disliked, axis=0) if disliked else 0)
-            profile[space] = vector / max(np.linalg.norm(vector), 1e-9)
+    filters = _with_kind(filters, kind)
+    _check_fraction(diversity, "diversity")
+    _check_fraction(novelty, "novelty")
+    profile = profile_of(store, seeds)
     if text and embed is not None:
         query = np.asarray(embed(text), dtype=np.float32)
         profile["text"] = query if "text" not in profile else _unit(profile["text"] + query)
-    if not profile:
-        raise UsageError("the liked items have no vectors yet: nothing to recommend from")
-    seeds = set(like) | set(dislike)
-    ranked = _rank(store, profile, weights, limit, exclude=seeds, kind=kind)
-    liked_meta = [_summary(store, i) for i in like]
+    excluded = set(seeds) | set(exclude)
+    if profile:
+        pool = _rank(store, profile, weights, limit * 3, exclude=excluded, where=filters.where())
+    elif filters:
+        pool = _fitting(store, filters, excluded)
+    elif seeds:
+        raise UsageError("the seed items have no vectors yet (their analyses failed): nothing to recommend from")
+    else:
+        raise UsageError("recommend needs --like ITEM, --text, --user, or constraints (--context, --mood, --tempo...)")
+    if novelty:
+        now = time.time()
+        for c in pool:
+            age_days = max(0.0, now - float(c.meta.get("added_at", now))) / 86400
+            c.score = (1 - novelty) * c.score + novelty * 0.5 ** (age_days / NOVELTY_HALF_LIFE_DAYS)
+        pool.sort(key=lambda c: (-c.score, c.id))
+    chosen = diversify(pool, weights, limit, diversity)
+    liked = [_summary(store, i) for i, w in sorted(seeds.items(), key=lambda kv: -kv[1]) if w > 0][:3]
     results = []
-    for hit_id, score, per_space, meta in ranked[:limit]:
-        reasons = [reason_between(m, meta, per_space) for m in liked_meta[:1]]
+    for c in chosen:
+        reasons = [reason_between(best_match(liked, c.meta), c.meta, c.per_space)] if liked else []
         if text:
-            reasons.append(reason_for_text(text, meta))
-        results.append(Hit(hit_id, meta.get("path"), meta.get("kind", "?"), score, "; ".join(r for r in reasons if r)))
+            reasons.append(reason_for_text(text, c.meta))
+        if not liked and not text:
+            reasons.append(reason_for_filters(filters, c.meta))
+        results.append(_hit(c, "; ".join(r for r in reasons if r) or "fits the constraints"))
     return Answer(results)
+
+
+def profile_of(store: Store, seeds: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """One unit vector per space: the weighted mean of the pulling seeds minus DISLIKE_PUSH times that
+    of the pushing ones (a profile of only dislikes points away from them)."""
+    profile: dict[str, np.ndarray] = {}
+    for space in SPACES:
+        vectors = store.vectors(space, list(seeds))
+        pull = [(seeds[i], v) for i, v in vectors.items() if seeds[i] > 0]
+        push = [(-seeds[i], v) for i, v in vectors.items() if seeds[i] < 0]
+        if not pull and not push:
+            continue
+        vector = np.zeros_like(next(iter(vectors.values())))
+        if pull:
+            vector = vector + sum(w * v for w, v in pull) / sum(w for w, _ in pull)
+        if push:
+            vector = vector - DISLIKE_PUSH * sum(w * v for w, v in push) / sum(w for w, _ in push)
+        if np.linalg.norm(vector) > 1e-9:
+            profile[space] = _unit(vector)
+    return profile
+
+
+def fit(store: Store, profile: Mapping[str, np.ndarray], item_id: str, weights: Mapping[str, float]) -> tuple[float, dict]:
+    """How well one item fits a profile: the fused score and the similarity per space."""
+    per_space = {}
+    for space, vector in profile.items():
+        item_vector = store.vectors(space, [item_id]).get(item_id)
+        if item_vector is not None:
+            per_space[space] = float(np.clip(np.dot(_unit(item_vector), vector), 0.0, 1.0))
+    total = sum(weights.get(s, 0.0) for s in per_space)
+    return (sum(weights.get(s, 0.0) * v for s, v in per_space.items()) / total if total else 0.0), per_space
+
+
+def diversify(pool: list[Candidate], weights: Mapping[str, float], limit: int, diversity: float) -> list[Candidate]:
+    """Maximal marginal relevance: repeatedly take the candidate with the best
+    (1 - diversity) * relevance - diversity * (its highest similarity to those already taken)."""
+    if diversity <= 0 or len(pool) <= 1:
+        return pool[:limit]
+    chosen: list[Candidate] = []
+    remaining = list(pool)
+    closest = {c.id: 0.0 for c in remaining}
+    while remaining and len(chosen) < limit:
+        best = max(remaining, key=lambda c: ((1 - diversity) * c.score - diversity * closest[c.id], -len(c.id)))
+        chosen.append(best)
+        remaining.remove(best)
+        for c in remaining:
+            closest[c.id] = max(closest[c.id], item_similarity(best, c, weights))
+    return chosen
+
+
+def item_similarity(a: Candidate, b: Candidate, weights: Mapping[str, float]) -> float:
+    """Fused cosine similarity of two items over the spaces both have, 0..1."""
+    shared = [s for s in a.vectors if s in b.vectors]
+    total = sum(weights.get(s, 0.0) for s in shared)
+    if not total:
+        return 0.0
+    return sum(weights.get(s, 0.0) * float(np.clip(np.dot(_unit(a.vectors[s]), _unit(b.vectors[s])), 0, 1))
+               for s in shared) / total
 
 
 def stats(store: Store, location: str) -> dict[str, Any]:
@@ -147,29 +368,79 @@ def stats(store: Store, location: str) -> dict[str, Any]:
     }
 
 
+# ---- ranking -----------------------------------------------------------------------------------
+
+
 def _rank(store: Store, profile: Mapping[str, np.ndarray], weights: Mapping[str, float], limit: int,
-          exclude: set[str], kind: str | None) -> list[tuple[str, float, dict[str, float], dict]]:
-    """Candidates from each space's nearest neighbours, scored by the weighted fusion, best first."""
+          exclude: set[str], where: dict | None) -> list[Candidate]:
+    """Candidates from each space's nearest neighbours (within the filter), scored by the weighted
+    fusion, best first."""
     total_weight = sum(weights.get(s, 0.0) for s in profile)
     if total_weight <= 0:
         raise UsageError("every space this query uses has weight 0: raise one with --weights")
     n = (limit + len(exclude)) * CANDIDATES_PER_RESULT + 10
-    candidates: set[str] = set()
+    ids: set[str] = set()
     for space, vector in profile.items():
-        candidates.update(i for i, _ in store.query(space, vector, n, kind=kind))
-    candidates -= exclude
-    metas = _summaries(store, candidates)
-    candidates &= set(metas)  # a vector whose record was never written (an interrupted write) is no answer
-    per_space: dict[str, dict[str, float]] = {i: {} for i in candidates}
-    for space, vector in profile.items():
-        for i, v in store.vectors(space, sorted(candidates)).items():
-            per_space[i][space] = float(np.clip(np.dot(_unit(v), _unit(vector)), 0.0, 1.0))
+        ids.update(i for i, _ in store.query(space, vector, n, where=where))
+    return _score(store, ids - exclude, profile, weights, total_weight)
+
+
+def _score(store: Store, ids: set[str], profile: Mapping[str, np.ndarray], weights: Mapping[str, float],
+           total_weight: float) -> list[Candidate]:
+    """Fetch the candidates' metadata and vectors and score each against the profile."""
+    metas = _summaries(store, ids)
+    ids = ids & set(metas)  # a vector whose record was never written (an interrupted write) is no answer
+    vectors: dict[str, dict[str, np.ndarray]] = {i: {} for i in ids}
+    for space in SPACES:
+        for i, v in store.vectors(space, sorted(ids)).items():
+            vectors[i][space] = v
     scored = []
-    for i in candidates:
-        score = sum(weights.get(s, 0.0) * sim for s, sim in per_space[i].items()) / total_weight
-        scored.append((i, score, per_space[i], metas.get(i, {})))
-    scored.sort(key=lambda row: (-row[1], row[0]))
+    for i in ids:
+        per_space = {s: float(np.clip(np.dot(_unit(vectors[i][s]), _unit(p)), 0.0, 1.0))
+                     for s, p in profile.items() if s in vectors[i]}
+        score = sum(weights.get(s, 0.0) * sim for s, sim in per_space.items()) / total_weight if total_weight else 0.0
+        scored.append(Candidate(i, score, per_space, metas[i], vectors[i]))
+    scored.sort(key=lambda c: (-c.score, c.id))
     return scored
+
+
+def _fitting(store: Store, filters: Filters, exclude: set[str]) -> list[Candidate]:
+    """Items that meet the constraints, when there is nothing to be similar to: the most decided
+    first (the strongest score for their mood), up to CONSTRAINT_CANDIDATES."""
+    metas = store.summaries(where=filters.where())
+    ids = sorted(set(metas) - exclude, key=lambda i: -_mood_strength(metas[i], filters.moods))[:CONSTRAINT_CANDIDATES]
+    pool = _score(store, set(ids), {}, DEFAULT_WEIGHTS, 0.0)
+    for c in pool:
+        c.score = _mood_strength(c.meta, filters.moods)
+    pool.sort(key=lambda c: (-c.score, c.id))
+    return pool
+
+
+def _mood_strength(meta: Mapping[str, Any], moods: Sequence[str] | None) -> float:
+    """How surely an item has an asked-for mood: 1 when its music has it, 0.75 when only its reviews
+    say so, 0.5 when no mood was asked for."""
+    if not moods:
+        return 0.5
+    return 1.0 if meta.get("audio.mood") in moods else 0.75 if meta.get("text.mood") in moods else 0.5
+
+
+def _with_kind(filters: Filters, kind: str | None) -> Filters:
+    """The filters with a kind constraint added (the older `kind=` keyword)."""
+    if not kind or filters.kind:
+        return filters
+    return Filters(kind, filters.moods, filters.tempo_bpm, filters.key, filters.mode, filters.has_object,
+                   filters.language, filters.has_speech, filters.energy)
+
+
+def _check_fraction(value: float, what: str) -> None:
+    """Validate a 0..1 option."""
+    if not 0.0 <= value <= 1.0:
+        raise UsageError(f"--{what} must be between 0 and 1, got {value!r}")
+
+
+def _hit(c: Candidate, reason: str) -> Hit:
+    """A Hit from a scored candidate."""
+    return Hit(c.id, c.meta.get("path"), c.meta.get("kind", "?"), c.score, reason, c.meta.get("description.title"))
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -190,22 +461,47 @@ def _summary(store: Store, item_id: str) -> dict:
     return _summaries(store, {item_id}).get(item_id, {})
 
 
-def reason_between(a: Mapping[str, Any], b: Mapping[str, Any], per_space: Mapping[str, float]) -> str:
-    """One line saying what two items share: tempo, key, energy, kind and title words."""
+# ---- reasons -----------------------------------------------------------------------------------
+
+
+def best_match(liked: Sequence[Mapping[str, Any]], meta: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The liked item an answer shares most with (for its reason)."""
+    return max(liked, key=lambda m: len(shared_features(m, meta)))
+
+
+def shared_features(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    """What two items share, in words: tempo, key, mood, energy, objects, review words, title words."""
     parts = []
     ta, tb = a.get("audio.tempo_bpm") or 0, b.get("audio.tempo_bpm") or 0
+    music = []
     if ta and tb and abs(ta - tb) <= TEMPO_MATCH * max(ta, tb):
-        parts.append(f"both ~{round((ta + tb) / 2)} BPM")
+        music.append(f"~{round((ta + tb) / 2)} BPM")
     if a.get("audio.key") and a.get("audio.key") == b.get("audio.key") and a.get("audio.mode") == b.get("audio.mode"):
-        parts.append(f"both in {a['audio.key']} {a['audio.mode']}")
+        music.append(f"in {a['audio.key']} {a['audio.mode']}")
     if a.get("audio.mood") and a.get("audio.mood") == b.get("audio.mood"):
-        parts.append(f"both {a['audio.mood']}")
+        music.append(a["audio.mood"])
+    if music:
+        parts.append("both " + " ".join(music[:2]) + (", " + ", ".join(music[2:]) if music[2:] else ""))
     ea, eb = a.get("audio.energy"), b.get("audio.energy")
     if ea is not None and eb is not None and abs(ea - eb) < 0.1:
         parts.append("similar energy")
-    shared = _words(a.get("text.title", "")) & _words(b.get("text.title", ""))
-    if shared:
-        parts.append("titles share " + ", ".join(f"'{w}'" for w in sorted(shared)[:3]))
+    objects = [o for o in a.get("video.labels", []) if o in set(b.get("video.labels", []))]
+    if objects:
+        parts.append("both show " + ", ".join(_a(o) for o in objects[:3]))
+    tags = [t for t in a.get("text.top_tags", []) if t in set(b.get("text.top_tags", []))]
+    if tags:
+        parts.append("reviews share " + ", ".join(f"'{t}'" for t in tags[:3]))
+    if a.get("text.mood") and a.get("text.mood") == b.get("text.mood") and a.get("text.mood") != a.get("audio.mood"):
+        parts.append(f"both reviewed as {a['text.mood']}")
+    title_words = _words(a.get("description.title", "")) & _words(b.get("description.title", ""))
+    if title_words:
+        parts.append("titles share " + ", ".join(f"'{w}'" for w in sorted(title_words)[:3]))
+    return parts
+
+
+def reason_between(a: Mapping[str, Any], b: Mapping[str, Any], per_space: Mapping[str, float]) -> str:
+    """One line saying what two items share, else which space finds them alike."""
+    parts = shared_features(a, b)
     if not parts and per_space:
         best = max(per_space, key=per_space.get)
         parts.append({"audio": "sounds alike", "visual": "looks alike", "text": "described alike"}[best]
@@ -214,11 +510,40 @@ def reason_between(a: Mapping[str, Any], b: Mapping[str, Any], per_space: Mappin
 
 
 def reason_for_text(text: str, meta: Mapping[str, Any]) -> str:
-    """Which query words the item's description contains, else how close the meaning is."""
-    shared = _words(text) & _words(meta.get("description.description", ""))
-    if shared:
-        return "description mentions " + ", ".join(f"'{w}'" for w in sorted(shared)[:4])
-    return "description is close in meaning"
+    """Which query words matched, and where: review tags, objects seen, the transcript, the description."""
+    words = _words(text)
+    found = []
+    for label, values in (("review tags", meta.get("text.top_tags", [])), ("shows", meta.get("video.labels", []))):
+        hits = sorted(words & {w for v in values for w in _words(v)})
+        if hits:
+            found.append(f"{label} " + ", ".join(f"'{w}'" for w in hits[:3]))
+            words -= set(hits)
+    spoken = words & _words(meta.get("speech.text", ""))
+    if spoken:
+        found.append("says " + ", ".join(f"'{w}'" for w in sorted(spoken)[:3]))
+        words -= spoken
+    described = words & _words(meta.get("description.description", ""))
+    if described:
+        found.append("description mentions " + ", ".join(f"'{w}'" for w in sorted(described)[:3]))
+    return "; ".join(found) or "description is close in meaning"
+
+
+def reason_for_filters(filters: Filters, meta: Mapping[str, Any]) -> str:
+    """What a constraints-only answer has that was asked for."""
+    parts = []
+    if meta.get("audio.tempo_bpm"):
+        parts.append(f"{round(meta['audio.tempo_bpm'])} BPM")
+    mood = meta.get("audio.mood") or meta.get("text.mood")
+    if mood:
+        parts.append(mood)
+    if meta.get("audio.energy") is not None:
+        parts.append(f"energy {meta['audio.energy']:.2f}")
+    return ", ".join(parts)
+
+
+def _a(noun: str) -> str:
+    """A noun with its article ("a dog", "an apple")."""
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
 
 
 def _words(text: str) -> set[str]:

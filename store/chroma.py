@@ -18,7 +18,8 @@ from analyzers.errors import first_line
 from store.errors import StoreError
 from store.records import FileEntry, ItemRecord
 
-SCHEMA_VERSION = 2  # 2: vectors carry their item's kind
+SCHEMA_VERSION = 3  # 2: vectors carry their item's kind; 3: and its filterable metadata
+VECTOR_META_TEXT = 200  # strings longer than this stay off the vectors (they are for reading, not filtering)
 SPACES = ("audio", "visual", "text")
 PLACEHOLDER = [1.0]
 PAGE = 1000  # records read per `get` call when listing a collection
@@ -45,7 +46,9 @@ class Store:
         if "items" in names:
             meta = self._collection("items").metadata or {}
             found = meta.get("mediaindex_schema")
-            if found != SCHEMA_VERSION:
+            if found == 2:
+                self._migrate_from_2()
+            elif found != SCHEMA_VERSION:
                 raise StoreError(f"store at {self.location} has schema {found!r}, this mediaindex needs "
                                  f"{SCHEMA_VERSION}: index into a new --store or remove the old one")
         elif names - set(SPACES) - {"files"}:
@@ -54,6 +57,15 @@ class Store:
             raise StoreError(f"no mediaindex store at {self.location}: run `mediaindex index PATH` first")
         for name in ("items", "files", *SPACES):
             self._collection(name)
+
+    def _migrate_from_2(self) -> None:
+        """Schema 2 to 3: copy each item's filterable metadata onto its vectors, then mark the store."""
+        summaries = self.summaries()
+        for space in SPACES:
+            ids = [i for page in self._pages(space, []) for i in page["ids"] if i in summaries]
+            self._batched(space, "update", ids, metadatas=[vector_metadata(summaries[i]) for i in ids])
+        for name in ("items", "files", *SPACES):
+            self._call(self._collection(name).modify, metadata={"mediaindex_schema": SCHEMA_VERSION})
 
     def _collection(self, name: str):
         """Get or create one collection, cosine distance, no embedding function (we bring vectors)."""
@@ -90,10 +102,10 @@ class Store:
         for space in SPACES:
             with_vector = [r for r in records if space in vectors[r.id]]
             without = [r.id for r in records if space not in vectors[r.id]]
-            if with_vector:  # the kind rides along so queries can filter before the nearest-n cut
+            if with_vector:  # filterable metadata rides along so queries filter before the nearest-n cut
                 self._batched(space, "upsert", [r.id for r in with_vector],
                               embeddings=[vectors[r.id][space] for r in with_vector],
-                              metadatas=[{"kind": r.kind} for r in with_vector])
+                              metadatas=[vector_metadata(r.to_metadata()) for r in with_vector])
             if without:
                 self._batched(space, "delete", without)
         if records:
@@ -183,20 +195,26 @@ class Store:
         page = self._call(self._collection(space).get, ids=list(ids), include=["embeddings"])
         return {i: np.asarray(e, dtype=np.float32) for i, e in zip(page["ids"], page["embeddings"])}
 
-    def query(self, space: str, vector: Sequence[float], n: int, kind: str | None = None
+    def query(self, space: str, vector: Sequence[float], n: int, where: dict | None = None
               ) -> list[tuple[str, float]]:
-        """Nearest ids to a vector in one space with their cosine similarity, optionally of one kind only."""
+        """Nearest ids to a vector in one space with their cosine similarity, among items matching `where`
+        (a Chroma filter on item metadata such as {"audio.mood": "calm"})."""
         collection = self._collection(space)
         count = self._call(collection.count)
         if count == 0 or n <= 0:
             return []
         res = self._call(collection.query, query_embeddings=[list(map(float, vector))], n_results=min(n, count),
-                         include=["distances"], where={"kind": kind} if kind else None)
+                         include=["distances"], where=where or None)
         return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
 
     def count(self, name: str = "items") -> int:
         """How many records a collection holds."""
         return self._call(self._collection(name).count)
+
+
+def vector_metadata(item_metadata: dict[str, Any]) -> dict[str, Any]:
+    """What a vector carries of its item's metadata: everything filterable, no long text."""
+    return {k: v for k, v in item_metadata.items() if not (isinstance(v, str) and len(v) > VECTOR_META_TEXT)}
 
 
 def _file_id(path: str) -> str:

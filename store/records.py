@@ -64,6 +64,7 @@ class ItemRecord:
     versions: dict[str, str] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    catalog_id: str | None = None  # a text-only item's id in the catalog it was imported from
 
     def vectors(self) -> dict[str, list[float]]:
         """The item's vector in each space its analyses fill (space name -> vector)."""
@@ -80,6 +81,8 @@ class ItemRecord:
             "id": self.id, "path": self.path, "kind": self.kind, "duration_s": self.duration_s,
             "added_at": self.added_at, "partial": bool(self.warnings), "warnings": list(self.warnings),
         }
+        if self.catalog_id is not None:
+            out["catalog_id"] = self.catalog_id
         for name, result in sorted(self.results.items()):
             data = result.to_dict()
             data.pop("vector", None)
@@ -93,6 +96,8 @@ class ItemRecord:
                                 "failed": len(self.failures)}
         if self.path:
             meta["path"] = display_path(self.path)
+        if self.catalog_id is not None:
+            meta["catalog_id"] = self.catalog_id
         if self.duration_s is not None:
             meta["duration_s"] = float(self.duration_s)
         for name, version in self.versions.items():
@@ -108,6 +113,7 @@ class ItemRecord:
         return json.dumps({
             "id": self.id, "kind": self.kind, "path": self.path, "duration_s": self.duration_s,
             "added_at": self.added_at, "versions": self.versions, "warnings": self.warnings,
+            "catalog_id": self.catalog_id,
             "failures": [f.__dict__ for f in self.failures],
             "results": {name: r.to_dict() for name, r in self.results.items()},
         })
@@ -128,6 +134,7 @@ class ItemRecord:
             added_at=data.get("added_at", 0.0), results=results,
             versions={k: v for k, v in data.get("versions", {}).items() if k in RESULT_TYPES and k not in dropped},
             failures=[Failure(**f) for f in data.get("failures", [])], warnings=data.get("warnings", []),
+            catalog_id=data.get("catalog_id"),
         )
 
 

@@ -217,7 +217,7 @@ def test_search_for_a_spoken_phrase_finds_the_video_that_says_it(tmp_path: Path)
                                    env={}))
     assert library.index([folder]).failed == []
     hits = library.search("lighthouse keeper feeding the seagulls", limit=2).results
-    assert Path(hits[0].path).name == "talk.mp4" and hits[0].reason.startswith("description mentions")
+    assert Path(hits[0].path).name == "talk.mp4" and hits[0].reason.startswith("says ")  # words of the transcript
 
 
 def test_the_detector_download_keeps_only_a_file_with_the_right_checksum(tmp_path: Path):

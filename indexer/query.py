@@ -24,11 +24,12 @@ from store import SPACES, Store
 
 DEFAULT_WEIGHTS = {"audio": 0.5, "visual": 0.3, "text": 0.2}
 DUPLICATE_SIMILARITY = 0.995  # every shared space at least this similar: a near-duplicate, reported apart
-CANDIDATES_PER_RESULT = 4
+CANDIDATES_PER_RESULT = 2  # each space offers this many nearest neighbours per answer kept
 TEMPO_MATCH = 0.05  # tempos within 5% count as "the same tempo" in a reason
 DEFAULT_DIVERSITY = 0.3  # MMR trade-off for recommend: 0 ranks by relevance alone, 1 by novelty to the list alone
 NOVELTY_HALF_LIFE_DAYS = 30.0  # with --novelty, an item added this long ago counts half as new
 DISLIKE_PUSH = 0.5  # a disliked item's vector is subtracted at this weight from a profile
+MMR_POOL = 30  # recommend re-ranks at least this many of the most relevant candidates for diversity
 CONSTRAINT_CANDIDATES = 500  # a constraints-only recommendation looks at this many matching items
 STOP_WORDS = {"a", "an", "the", "and", "or", "of", "in", "on", "for", "to", "with", "music", "by", "is", "it",
               "this", "that", "some", "songs", "song", "video", "videos"}
@@ -224,7 +225,7 @@ def similar(store: Store, item_id: str, limit: int, weights: Mapping[str, float]
     profile = {s: v for s in SPACES if (v := store.vectors(s, [item_id]).get(item_id)) is not None}
     if not profile:
         raise UsageError(f"item {item_id[:12]} has no vectors yet (its analyses failed): nothing to compare")
-    ranked = _rank(store, profile, weights, limit, exclude={item_id}, where=filters.where())
+    ranked = _rank(store, profile, weights, 2 * limit + 10, exclude={item_id}, where=filters.where())
     source = _summary(store, item_id)
     results, duplicates = [], []
     for c in ranked:
@@ -270,7 +271,7 @@ def recommend(store: Store, seeds: Mapping[str, float], text: str | None, embed:
         total = sum(weights.get(s, 0.0) for s in profile)
         pool = _score(store, set(among) - excluded, profile, weights, total)
     elif profile:
-        pool = _rank(store, profile, weights, limit * 3, exclude=excluded, where=filters.where())
+        pool = _rank(store, profile, weights, max(3 * limit, MMR_POOL), exclude=excluded, where=filters.where())
     elif filters:
         pool = _fitting(store, filters, excluded)
     elif seeds:
@@ -332,26 +333,34 @@ def diversify(pool: list[Candidate], weights: Mapping[str, float], limit: int, d
     (1 - diversity) * relevance - diversity * (its highest similarity to those already taken)."""
     if diversity <= 0 or len(pool) <= 1:
         return pool[:limit]
+    similarity = pairwise_similarity(pool, weights)
+    relevance = np.array([c.score for c in pool])
+    closest = np.zeros(len(pool))
+    taken = np.zeros(len(pool), dtype=bool)
     chosen: list[Candidate] = []
-    remaining = list(pool)
-    closest = {c.id: 0.0 for c in remaining}
-    while remaining and len(chosen) < limit:
-        best = max(remaining, key=lambda c: ((1 - diversity) * c.score - diversity * closest[c.id], -len(c.id)))
-        chosen.append(best)
-        remaining.remove(best)
-        for c in remaining:
-            closest[c.id] = max(closest[c.id], item_similarity(best, c, weights))
+    while len(chosen) < min(limit, len(pool)):
+        value = np.where(taken, -np.inf, (1 - diversity) * relevance - diversity * closest)
+        best = int(np.argmax(value))
+        taken[best] = True
+        chosen.append(pool[best])
+        closest = np.maximum(closest, similarity[best])
     return chosen
 
 
-def item_similarity(a: Candidate, b: Candidate, weights: Mapping[str, float]) -> float:
-    """Fused cosine similarity of two items over the spaces both have, 0..1."""
-    shared = [s for s in a.vectors if s in b.vectors]
-    total = sum(weights.get(s, 0.0) for s in shared)
-    if not total:
-        return 0.0
-    return sum(weights.get(s, 0.0) * float(np.clip(np.dot(_unit(a.vectors[s]), _unit(b.vectors[s])), 0, 1))
-               for s in shared) / total
+def pairwise_similarity(pool: Sequence[Candidate], weights: Mapping[str, float]) -> np.ndarray:
+    """Fused cosine similarity (0..1) of every pair of candidates, over the spaces each pair shares."""
+    size = len(pool)
+    total, weight_sum = np.zeros((size, size)), np.zeros((size, size))
+    for space in SPACES:
+        has = np.array([space in c.vectors for c in pool])
+        if not has.any() or not weights.get(space, 0.0):
+            continue
+        dim = len(next(c.vectors[space] for c in pool if space in c.vectors))
+        matrix = np.stack([c.vectors[space] if space in c.vectors else np.zeros(dim) for c in pool])
+        both = np.outer(has, has)
+        total += weights[space] * np.clip(matrix @ matrix.T, 0.0, 1.0) * both
+        weight_sum += weights[space] * both
+    return np.divide(total, weight_sum, out=np.zeros_like(total), where=weight_sum > 0)
 
 
 def stats(store: Store, location: str) -> dict[str, Any]:
@@ -375,37 +384,48 @@ def stats(store: Store, location: str) -> dict[str, Any]:
 # ---- ranking -----------------------------------------------------------------------------------
 
 
-def _rank(store: Store, profile: Mapping[str, np.ndarray], weights: Mapping[str, float], limit: int,
+def _rank(store: Store, profile: Mapping[str, np.ndarray], weights: Mapping[str, float], keep: int,
           exclude: set[str], where: dict | None) -> list[Candidate]:
     """Candidates from each space's nearest neighbours (within the filter), scored by the weighted
-    fusion, best first."""
+    fusion, the best `keep` of them first."""
     total_weight = sum(weights.get(s, 0.0) for s in profile)
     if total_weight <= 0:
         raise UsageError("every space this query uses has weight 0: raise one with --weights")
-    n = (limit + len(exclude)) * CANDIDATES_PER_RESULT + 10
+    n = keep * CANDIDATES_PER_RESULT + len(exclude) + 10
     ids: set[str] = set()
     for space, vector in profile.items():
         ids.update(i for i, _ in store.query(space, vector, n, where=where))
-    return _score(store, ids - exclude, profile, weights, total_weight)
+    return _score(store, ids - exclude, profile, weights, total_weight, keep)
 
 
 def _score(store: Store, ids: set[str], profile: Mapping[str, np.ndarray], weights: Mapping[str, float],
-           total_weight: float) -> list[Candidate]:
-    """Fetch the candidates' metadata and vectors and score each against the profile."""
-    metas = _summaries(store, ids)
-    ids = ids & set(metas)  # a vector whose record was never written (an interrupted write) is no answer
-    vectors: dict[str, dict[str, np.ndarray]] = {i: {} for i in ids}
-    for space in SPACES:
-        for i, v in store.vectors(space, sorted(ids)).items():
+           total_weight: float, keep: int | None = None) -> list[Candidate]:
+    """Score candidates against the profile on their vectors (one matrix product per space), then read
+    the metadata of the best `keep` only: reading metadata is the costly part of a query."""
+    order = sorted(ids)
+    spaces = list(profile) or list(SPACES)  # with no profile, MMR still needs vectors to compare
+    vectors: dict[str, dict[str, np.ndarray]] = {i: {} for i in order}
+    scores = np.zeros(len(order))
+    per_space: dict[str, dict[str, float]] = {i: {} for i in order}
+    index = {i: k for k, i in enumerate(order)}
+    for space in spaces:
+        found = store.vectors(space, order)
+        if not found:
+            continue
+        rows = [i for i in order if i in found]
+        matrix = _unit_rows(np.stack([found[i] for i in rows]))
+        for i, v in zip(rows, matrix):
             vectors[i][space] = v
-    scored = []
-    for i in ids:
-        per_space = {s: float(np.clip(np.dot(_unit(vectors[i][s]), _unit(p)), 0.0, 1.0))
-                     for s, p in profile.items() if s in vectors[i]}
-        score = sum(weights.get(s, 0.0) * sim for s, sim in per_space.items()) / total_weight if total_weight else 0.0
-        scored.append(Candidate(i, score, per_space, metas[i], vectors[i]))
-    scored.sort(key=lambda c: (-c.score, c.id))
-    return scored
+        if space in profile and total_weight:
+            sims = np.clip(matrix @ _unit(profile[space]), 0.0, 1.0)
+            for i, sim in zip(rows, sims):
+                per_space[i][space] = float(sim)
+            scores[[index[i] for i in rows]] += weights.get(space, 0.0) * sims / total_weight
+    ranked = sorted(range(len(order)), key=lambda k: (-scores[k], order[k]))
+    chosen = [order[k] for k in ranked[: keep if keep is not None else len(order)]]
+    metas = _summaries(store, set(chosen))  # a vector whose record was never written (an interrupted write) is no answer
+    by_id = dict(zip(order, scores))
+    return [Candidate(i, float(by_id[i]), per_space[i], metas[i], vectors[i]) for i in chosen if i in metas]
 
 
 def _fitting(store: Store, filters: Filters, exclude: set[str]) -> list[Candidate]:
@@ -445,6 +465,12 @@ def _check_fraction(value: float, what: str) -> None:
 def _hit(c: Candidate, reason: str) -> Hit:
     """A Hit from a scored candidate."""
     return Hit(c.id, c.meta.get("path"), c.meta.get("kind", "?"), c.score, reason, c.meta.get("description.title"))
+
+
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (zero rows stay zero)."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

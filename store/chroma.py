@@ -168,6 +168,14 @@ class Store:
         page = self._call(self._collection("files").get, ids=[_file_id(path)], include=["metadatas"])
         return FileEntry.from_metadata(page["metadatas"][0]) if page["ids"] else None
 
+    def ids(self) -> list[str]:
+        """Every item id (no metadata: cheap)."""
+        return [i for page in self._pages("items", []) for i in page["ids"]]
+
+    def has(self, item_id: str) -> bool:
+        """True when an item with exactly this id is stored."""
+        return bool(self._call(self._collection("items").get, ids=[item_id], include=[])["ids"])
+
     def summaries(self, where: dict | None = None, ids: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
         """Flat metadata of every item, or of the given ids, optionally filtered, by id: no documents."""
         if ids is not None:
@@ -199,11 +207,9 @@ class Store:
               ) -> list[tuple[str, float]]:
         """Nearest ids to a vector in one space with their cosine similarity, among items matching `where`
         (a Chroma filter on item metadata such as {"audio.mood": "calm"})."""
-        collection = self._collection(space)
-        count = self._call(collection.count)
-        if count == 0 or n <= 0:
+        if n <= 0:
             return []
-        res = self._call(collection.query, query_embeddings=[list(map(float, vector))], n_results=min(n, count),
+        res = self._call(self._collection(space).query, query_embeddings=[list(map(float, vector))], n_results=n,
                          include=["distances"], where=where or None)
         return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
 

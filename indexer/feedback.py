@@ -3,7 +3,8 @@
 A user's profile is built from their events: each event has a weight (EVENT_WEIGHTS; a play
 weighs by how much of the item was heard), an item's weights add up and are clipped to -1..1, and
 items with a positive total pull the profile while those with a negative one push it away
-(`query.profile_of`). Events are read at every call, so a new one shows on the very next.
+(`query.profile_of` finds candidates, `query.knn_similarity` scores them). Events are read at every
+call, so a new one shows on the very next.
 """
 
 from __future__ import annotations

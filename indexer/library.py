@@ -210,8 +210,7 @@ class Library:
         fits = []
         for user in self._feedback_log().users():
             seeds = self.user_seeds(user)
-            profile = query.profile_of(store, seeds)
-            score, per_space = query.fit(store, profile, item_id, weights)
+            score, per_space = query.fit(store, seeds, item_id, weights)
             if per_space:
                 liked = [i for i, w in sorted(seeds.items(), key=lambda kv: -kv[1]) if w > 0][:5]
                 metas = store.summaries(ids=liked) if liked else {}

@@ -29,6 +29,7 @@ TEMPO_MATCH = 0.05  # tempos within 5% count as "the same tempo" in a reason
 DEFAULT_DIVERSITY = 0.3  # MMR trade-off for recommend: 0 ranks by relevance alone, 1 by novelty to the list alone
 NOVELTY_HALF_LIFE_DAYS = 30.0  # with --novelty, an item added this long ago counts half as new
 DISLIKE_PUSH = 0.5  # a disliked item's vector is subtracted at this weight from a profile
+NEIGHBOURS_K = 10  # a candidate's fit to many seeds: the mean of its K highest similarities to them
 MMR_POOL = 30  # recommend re-ranks at least this many of the most relevant candidates for diversity
 CONSTRAINT_CANDIDATES = 500  # a constraints-only recommendation looks at this many matching items
 STOP_WORDS = {"a", "an", "the", "and", "or", "of", "in", "on", "for", "to", "with", "music", "by", "is", "it",
@@ -262,16 +263,19 @@ def recommend(store: Store, seeds: Mapping[str, float], text: str | None, embed:
     filters = _with_kind(filters, kind)
     _check_fraction(diversity, "diversity")
     _check_fraction(novelty, "novelty")
-    profile = profile_of(store, seeds)
+    by_space = seed_vectors(store, seeds)
+    profile = profile_of(store, seeds, by_space)
     if text and embed is not None:
         query = np.asarray(embed(text), dtype=np.float32)
         profile["text"] = query if "text" not in profile else _unit(profile["text"] + query)
+        by_space.pop("text", None)  # the text space scores against seeds and words together
     excluded = set(seeds) | set(exclude)
     if profile and among is not None:
         total = sum(weights.get(s, 0.0) for s in profile)
-        pool = _score(store, set(among) - excluded, profile, weights, total)
+        pool = _score(store, set(among) - excluded, profile, weights, total, seeds=by_space)
     elif profile:
-        pool = _rank(store, profile, weights, max(3 * limit, MMR_POOL), exclude=excluded, where=filters.where())
+        pool = _rank(store, profile, weights, max(3 * limit, MMR_POOL), exclude=excluded, where=filters.where(),
+                     seeds=by_space)
     elif filters:
         pool = _fitting(store, filters, excluded)
     elif seeds:
@@ -297,33 +301,67 @@ def recommend(store: Store, seeds: Mapping[str, float], text: str | None, embed:
     return Answer(results)
 
 
-def profile_of(store: Store, seeds: Mapping[str, float]) -> dict[str, np.ndarray]:
-    """One unit vector per space: the weighted mean of the pulling seeds minus DISLIKE_PUSH times that
-    of the pushing ones (a profile of only dislikes points away from them)."""
-    profile: dict[str, np.ndarray] = {}
+SeedMatrices = tuple  # (pulling vectors, their weights, pushing vectors, their weights), rows unit length
+
+
+def seed_vectors(store: Store, seeds: Mapping[str, float]) -> dict[str, SeedMatrices]:
+    """Per space, the seeds' unit vectors split into those that pull (weight > 0) and those that push."""
+    out = {}
     for space in SPACES:
         vectors = store.vectors(space, list(seeds))
-        pull = [(seeds[i], v) for i, v in vectors.items() if seeds[i] > 0]
-        push = [(-seeds[i], v) for i, v in vectors.items() if seeds[i] < 0]
-        if not pull and not push:
+        if not vectors:
             continue
-        vector = np.zeros_like(next(iter(vectors.values())))
-        if pull:
-            vector = vector + sum(w * v for w, v in pull) / sum(w for w, _ in pull)
-        if push:
-            vector = vector - DISLIKE_PUSH * sum(w * v for w, v in push) / sum(w for w, _ in push)
+        ids = list(vectors)
+        matrix = _unit_rows(np.stack([vectors[i] for i in ids]))
+        w = np.array([seeds[i] for i in ids])
+        out[space] = (matrix[w > 0], w[w > 0], matrix[w < 0], -w[w < 0])
+    return out
+
+
+def profile_of(store: Store, seeds: Mapping[str, float],
+               by_space: Mapping[str, SeedMatrices] | None = None) -> dict[str, np.ndarray]:
+    """One unit vector per space: the weighted mean of the pulling seeds minus DISLIKE_PUSH times that
+    of the pushing ones (a profile of only dislikes points away from them). It finds candidates;
+    `knn_similarity` scores them."""
+    profile: dict[str, np.ndarray] = {}
+    for space, (pull, pull_w, push, push_w) in (by_space if by_space is not None else seed_vectors(store, seeds)).items():
+        vector = np.zeros(pull.shape[1] if len(pull) else push.shape[1])
+        if len(pull):
+            vector = vector + pull_w @ pull / pull_w.sum()
+        if len(push):
+            vector = vector - DISLIKE_PUSH * push_w @ push / push_w.sum()
         if np.linalg.norm(vector) > 1e-9:
             profile[space] = _unit(vector)
     return profile
 
 
-def fit(store: Store, profile: Mapping[str, np.ndarray], item_id: str, weights: Mapping[str, float]) -> tuple[float, dict]:
-    """How well one item fits a profile: the fused score and the similarity per space."""
+def knn_similarity(matrix: np.ndarray, seeds: SeedMatrices) -> np.ndarray:
+    """How well each candidate (a row) fits a set of seeds, 0..1: the mean of its NEIGHBOURS_K highest
+    weighted similarities to the pulling seeds, minus DISLIKE_PUSH times the same for the pushing ones.
+
+    A taste of fifty items is not their average: a candidate close to a few of them fits, even when
+    it is far from their blurred mean. With few seeds this ranks like the mean profile.
+    """
+    pull, pull_w, push, push_w = seeds
+
+    def top_mean(vectors: np.ndarray, w: np.ndarray) -> np.ndarray:
+        if not len(vectors):
+            return np.zeros(len(matrix))
+        sims = np.clip(matrix @ vectors.T, 0.0, 1.0) * w
+        k = min(NEIGHBOURS_K, sims.shape[1])
+        return np.sort(sims, axis=1)[:, -k:].mean(axis=1)
+
+    return np.clip(top_mean(pull, pull_w) - DISLIKE_PUSH * top_mean(push, push_w), 0.0, 1.0)
+
+
+def fit(store: Store, seeds: Mapping[str, float], item_id: str, weights: Mapping[str, float]) -> tuple[float, dict]:
+    """How well one item fits a user's seeds (`knn_similarity` per space): the fused score and the
+    similarity per space."""
     per_space = {}
-    for space, vector in profile.items():
+    for space, matrices in seed_vectors(store, seeds).items():
         item_vector = store.vectors(space, [item_id]).get(item_id)
         if item_vector is not None:
-            per_space[space] = float(np.clip(np.dot(_unit(item_vector), vector), 0.0, 1.0))
+            per_space[space] = float(knn_similarity(_unit(item_vector)[None, :], matrices)[0])
     total = sum(weights.get(s, 0.0) for s in per_space)
     return (sum(weights.get(s, 0.0) * v for s, v in per_space.items()) / total if total else 0.0), per_space
 
@@ -385,7 +423,7 @@ def stats(store: Store, location: str) -> dict[str, Any]:
 
 
 def _rank(store: Store, profile: Mapping[str, np.ndarray], weights: Mapping[str, float], keep: int,
-          exclude: set[str], where: dict | None) -> list[Candidate]:
+          exclude: set[str], where: dict | None, seeds: Mapping[str, SeedMatrices] | None = None) -> list[Candidate]:
     """Candidates from each space's nearest neighbours (within the filter), scored by the weighted
     fusion, the best `keep` of them first."""
     total_weight = sum(weights.get(s, 0.0) for s in profile)
@@ -395,13 +433,14 @@ def _rank(store: Store, profile: Mapping[str, np.ndarray], weights: Mapping[str,
     ids: set[str] = set()
     for space, vector in profile.items():
         ids.update(i for i, _ in store.query(space, vector, n, where=where))
-    return _score(store, ids - exclude, profile, weights, total_weight, keep)
+    return _score(store, ids - exclude, profile, weights, total_weight, keep, seeds)
 
 
 def _score(store: Store, ids: set[str], profile: Mapping[str, np.ndarray], weights: Mapping[str, float],
-           total_weight: float, keep: int | None = None) -> list[Candidate]:
-    """Score candidates against the profile on their vectors (one matrix product per space), then read
-    the metadata of the best `keep` only: reading metadata is the costly part of a query."""
+           total_weight: float, keep: int | None = None, seeds: Mapping[str, SeedMatrices] | None = None
+           ) -> list[Candidate]:
+    """Score candidates on their vectors (matrix products per space: against the seeds themselves where
+    given, else the profile), then read the metadata of the best `keep` only: the costly part."""
     order = sorted(ids)
     spaces = list(profile) or list(SPACES)  # with no profile, MMR still needs vectors to compare
     vectors: dict[str, dict[str, np.ndarray]] = {i: {} for i in order}
@@ -417,7 +456,8 @@ def _score(store: Store, ids: set[str], profile: Mapping[str, np.ndarray], weigh
         for i, v in zip(rows, matrix):
             vectors[i][space] = v
         if space in profile and total_weight:
-            sims = np.clip(matrix @ _unit(profile[space]), 0.0, 1.0)
+            sims = (knn_similarity(matrix, seeds[space]) if seeds and space in seeds
+                    else np.clip(matrix @ _unit(profile[space]), 0.0, 1.0))
             for i, sim in zip(rows, sims):
                 per_space[i][space] = float(sim)
             scores[[index[i] for i in rows]] += weights.get(space, 0.0) * sims / total_weight

@@ -234,7 +234,7 @@ class Library:
         if not is_server_location(self.config.store):
             Path(self.config.store).mkdir(parents=True, exist_ok=True)
         store = self.store(create=True)
-        bar = Progress(len(rows), enabled=progress)
+        bar = Progress(len(rows), label="importing", enabled=progress, unit="item")
         with IndexLock(self.config.store):
             for start in range(0, len(rows), CATALOG_BATCH):
                 batch = rows[start:start + CATALOG_BATCH]

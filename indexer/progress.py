@@ -12,8 +12,9 @@ class Progress:
 
     PLAIN_EVERY_S = 5.0
 
-    def __init__(self, total: int, label: str = "indexing", stream: TextIO | None = None, enabled: bool = True):
-        self.total, self.label, self.done = total, label, 0
+    def __init__(self, total: int, label: str = "indexing", stream: TextIO | None = None, enabled: bool = True,
+                 unit: str = "file"):
+        self.total, self.label, self.done, self.unit = total, label, 0, unit
         self.stream = stream or sys.stderr
         self.enabled = enabled and total > 0
         self.started = self._last_line = time.monotonic()
@@ -21,7 +22,7 @@ class Progress:
         if self.enabled and self.stream.isatty():
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=label, unit="file", file=self.stream, dynamic_ncols=True)
+            self._bar = tqdm(total=total, desc=label, unit=unit, file=self.stream, dynamic_ncols=True)
 
     def advance(self, note: str = "") -> None:
         """Count one file done; `note` (the file name) shows beside the bar."""
@@ -38,7 +39,7 @@ class Progress:
             self._last_line = now
             elapsed = now - self.started
             eta = elapsed / self.done * (self.total - self.done)
-            print(f"{self.label}: {self.done}/{self.total} files ({100 * self.done // self.total}%), "
+            print(f"{self.label}: {self.done}/{self.total} {self.unit}s ({100 * self.done // self.total}%), "
                   f"elapsed {elapsed:.0f} s, eta {eta:.0f} s", file=self.stream, flush=True)
 
     def close(self) -> None:

@@ -156,9 +156,9 @@ class Library:
         seeds.update({self.resolve(i): -1.0 for i in dislike})
         exclude: list[str] = []
         if user is not None:
-            weights = self.user_seeds(user)
-            exclude = list(weights)
-            seeds = {**weights, **seeds}
+            history = self.user_seeds(user)
+            exclude = list(history)
+            seeds = {**history, **seeds}
         embed = self._text_embedder() if text else None
         return query.recommend(self.store(), seeds, text, embed, _limit(limit), filters=filters.with_context(context),
                                exclude=exclude, **options)

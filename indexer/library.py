@@ -84,15 +84,19 @@ class Library:
             if not root.exists():
                 raise UsageError(f"no such file or folder: {root}")
         started = time.monotonic()
+        self._make_store_folder()
+        with IndexLock(self.config.store), _sigterm_as_interrupt():
+            report = _IndexRun(self, roots, progress).run()
+        report.elapsed_s = time.monotonic() - started
+        return report
+
+    def _make_store_folder(self) -> None:
+        """Create an embedded store's folder before a write (its lock file lives there)."""
         if not is_server_location(self.config.store):
             try:
                 Path(self.config.store).mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 raise UsageError(f"cannot create the store folder {self.config.store}: {e.strerror or e}") from e
-        with IndexLock(self.config.store), _sigterm_as_interrupt():
-            report = _IndexRun(self, roots, progress).run()
-        report.elapsed_s = time.monotonic() - started
-        return report
 
     # ---- questions -------------------------------------------------------------------------
 
@@ -207,10 +211,11 @@ class Library:
         store = self.store()
         weights = weights or query.DEFAULT_WEIGHTS
         target = store.summaries(ids=[item_id]).get(item_id, {})
+        item_vectors = {s: v for s in query.SPACES if (v := store.vectors(s, [item_id]).get(item_id)) is not None}
         fits = []
         for user in self._feedback_log().users():
             seeds = self.user_seeds(user)
-            score, per_space = query.fit(store, seeds, item_id, weights)
+            score, per_space = query.fit(store, seeds, item_vectors, weights)
             if per_space:
                 liked = [i for i, w in sorted(seeds.items(), key=lambda kv: -kv[1]) if w > 0][:5]
                 metas = store.summaries(ids=liked) if liked else {}
@@ -231,8 +236,7 @@ class Library:
         report = CatalogReport()
         if not rows:
             return report
-        if not is_server_location(self.config.store):
-            Path(self.config.store).mkdir(parents=True, exist_ok=True)
+        self._make_store_folder()
         store = self.store(create=True)
         bar = Progress(len(rows), label="importing", enabled=progress, unit="item")
         with IndexLock(self.config.store):
@@ -543,10 +547,11 @@ def _unchanged(media: MediaFile, entry: FileEntry, summary: dict | None, config:
     """Same size, mtime and review files as last time, and every analyzer's result is current."""
     if summary is None or (entry.size, entry.mtime_ns) != (media.size, media.mtime_ns):
         return False
-    if entry.sidecar_sig != media.sidecar_signature():
+    reviews_sig = media.sidecar_signature()
+    if entry.sidecar_sig != reviews_sig:
         return False
     versions = {k[2:]: v for k, v in summary.items() if k.startswith("v.")}
-    return not plan(summary["kind"], versions, config, media.sidecar_signature())
+    return not plan(summary["kind"], versions, config, reviews_sig)
 
 
 def _under(path: str, roots: list[Path]) -> bool:

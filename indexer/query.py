@@ -354,14 +354,14 @@ def knn_similarity(matrix: np.ndarray, seeds: SeedMatrices) -> np.ndarray:
     return np.clip(top_mean(pull, pull_w) - DISLIKE_PUSH * top_mean(push, push_w), 0.0, 1.0)
 
 
-def fit(store: Store, seeds: Mapping[str, float], item_id: str, weights: Mapping[str, float]) -> tuple[float, dict]:
-    """How well one item fits a user's seeds (`knn_similarity` per space): the fused score and the
-    similarity per space."""
+def fit(store: Store, seeds: Mapping[str, float], item_vectors: Mapping[str, np.ndarray],
+        weights: Mapping[str, float]) -> tuple[float, dict]:
+    """How well one item (its vector per space) fits a user's seeds (`knn_similarity` per space):
+    the fused score and the similarity per space."""
     per_space = {}
     for space, matrices in seed_vectors(store, seeds).items():
-        item_vector = store.vectors(space, [item_id]).get(item_id)
-        if item_vector is not None:
-            per_space[space] = float(knn_similarity(_unit(item_vector)[None, :], matrices)[0])
+        if space in item_vectors:
+            per_space[space] = float(knn_similarity(_unit(item_vectors[space])[None, :], matrices)[0])
     total = sum(weights.get(s, 0.0) for s in per_space)
     return (sum(weights.get(s, 0.0) * v for s, v in per_space.items()) / total if total else 0.0), per_space
 

@@ -39,10 +39,10 @@ class MediaContext:
             try:
                 with av.open(str(self.path)) as container:
                     duration_s = container.duration / 1e6 if container.duration else None
-                    video = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
+                    video = _video_streams(container)
                     self._streams = {
                         "has_audio": bool(container.streams.audio),
-                        "has_video": bool(video),  # cover art in a music file is not video
+                        "has_video": bool(video),
                         "duration_s": duration_s,
                     }
             except (av.error.FFmpegError, OSError, ValueError) as e:
@@ -79,14 +79,12 @@ class MediaContext:
         so a video is read once. A decode error mid-way keeps what came before and warns; returns
         the seconds of video decoded.
         """
-        import av
-
         streams = self.streams()
         if not streams["has_video"]:
             raise NotApplicable("no video track")
         container = _open(self.path)
         with container:
-            video = next(s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic)
+            video = _video_streams(container)[0]
             video.thread_type = "AUTO"
             wanted = [video]
             audio = None
@@ -103,9 +101,7 @@ class MediaContext:
             raise MediaDecodeError(f"video does not decode: {error}" if error else "video track decodes to no frames")
         if error:
             self.warnings.append(f"video decode stopped early at {last_s:.1f} s: {error}")
-        declared_s = streams["duration_s"]
-        if declared_s and last_s < TRUNCATION_TOLERANCE * declared_s - 1.0 and not any("truncated" in w for w in self.warnings):
-            self.warnings.append(f"truncated: decoded {last_s:.1f} s of video of {declared_s:.1f} s")
+        _warn_if_truncated(last_s, streams["duration_s"], self.warnings, "of video ", slack_s=1.0)
         return last_s
 
     def _decode_audio(self) -> tuple[np.ndarray, int]:
@@ -174,6 +170,21 @@ def _decode_audio_packet(packet, audio: "_AudioCollector") -> None:
             audio.stopped(e)
 
 
+def _video_streams(container) -> list:
+    """A container's video streams, leaving out cover art (an attached picture is not video)."""
+    import av
+
+    return [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
+
+
+def _warn_if_truncated(decoded_s: float, declared_s: float | None, warnings: list[str], what: str = "",
+                       slack_s: float = 0.0) -> None:
+    """Add one truncation warning when a decode ends well short of the declared duration."""
+    if declared_s and decoded_s < TRUNCATION_TOLERANCE * declared_s - slack_s \
+            and not any("truncated" in w for w in warnings):
+        warnings.append(f"truncated: decoded {decoded_s:.1f} s {what}of {declared_s:.1f} s")
+
+
 def _open(path: Path):
     """Open a container with PyAV, turning its errors into a MediaDecodeError with one line."""
     import av
@@ -215,9 +226,7 @@ class _AudioCollector:
         if reason:
             warnings.append(f"audio decode stopped early: {reason}")
         samples = np.concatenate(self.chunks).astype(np.float32)
-        declared_s, decoded_s = streams["duration_s"], samples.size / self.sr
-        if declared_s and decoded_s < TRUNCATION_TOLERANCE * declared_s and not any("truncated" in w for w in warnings):
-            warnings.append(f"truncated: decoded {decoded_s:.1f} s of {declared_s:.1f} s")
+        _warn_if_truncated(samples.size / self.sr, streams["duration_s"], warnings)
         return samples, self.sr
 
 

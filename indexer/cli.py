@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("stats", parents=[common], help="counts of items, vectors and failures")
     p = sub.add_parser("remove", parents=[common], help="drop one item from the index")
     p.add_argument("item", metavar="ITEM")
+    p = sub.add_parser("serve", parents=[common, text_model], help="the web page and JSON API over HTTP")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    p.add_argument("--token", help="secret every request must carry; required off loopback [MEDIAINDEX_TOKEN]")
     return parser
 
 
@@ -126,6 +130,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     from indexer.query import parse_weights
 
     library = Library(_config(args))
+    if args.command == "serve":
+        import os
+
+        from indexer.server import serve
+
+        return serve(library, args.host, args.port, args.token or os.environ.get("MEDIAINDEX_TOKEN") or None)
     if args.command == "index":
         report = library.index(args.paths, progress=not args.no_progress)
         _print_index(report, args.json)

@@ -17,7 +17,7 @@ function figures(audio, text) {
         audio[k].toFixed(2), audio[k])),
       figure("Loudness", `${audio.loudness_lufs.toFixed(1)} LUFS`));
   }
-  if (text && text.sentiment !== undefined) list.push(figure("Reviews", `${text.mood || ""} ${text.sentiment.toFixed(2)}`, (text.sentiment + 1) / 2));
+  if (text && text.sentiment !== undefined) list.push(figure("Review sentiment", `${text.mood || ""} ${text.sentiment.toFixed(2)}`, (text.sentiment + 1) / 2));
   return list.length ? el("dl", { class: "figures" }, list) : null;
 }
 

@@ -89,6 +89,22 @@ def test_items_filter_by_kind_mood_and_words_and_page(client, ids):
     assert {i["id"] for i in first["items"] + second["items"]} == set(ids.values())
 
 
+def test_the_listing_follows_changes_to_the_store(samples, tmp_path):
+    from dataclasses import replace
+
+    from store import Store
+
+    source = Store(str(samples[1]), create=False)
+    records = source.get(source.ids())
+    copy = Store(str(tmp_path / "store"), create=True)
+    copy.put(records)
+    with make_client(tmp_path / "store") as c:
+        first = c.get("/api/items").json()
+        assert first["total"] == 4 and first["by_kind"] == {"audio": 3, "video": 1}
+        copy.put([replace(records[0], id="f" * 32, path=None)])
+        assert c.get("/api/items").json()["total"] == 5
+
+
 def test_item_is_the_record_show_json_prints(client, samples, ids):
     shown = json.loads(cli("show", ids[VIDEO], "--json", "--store", str(samples[1])).stdout)
     assert client.get(f"/api/items/{ids[VIDEO]}").json() == shown

@@ -59,9 +59,7 @@ function filterBar(params) {
 async function showLibrary(params) {
   const filters = new URLSearchParams([...params].filter(([k]) => k === "kind" || k === "mood"));
   const grid = el("div", { class: "grid", id: "grid" });
-  const stats = await api("/api/stats");
-  const counts = Object.entries(stats.by_kind).map(([kind, n]) => `${n} ${kind}`).join(" · ");
-  const summary = el("p", { class: "muted summary" }, `${stats.items} items: ${counts}`);
+  const summary = el("p", { class: "muted summary" });
   view.replaceChildren(filterBar(params), summary, grid);
   const q = params.get("q");
   if (q) {
@@ -76,6 +74,9 @@ async function showLibrary(params) {
   const page = async () => {
     const data = await api(`/api/items?${filters}&offset=${offset}&limit=${PAGE}`);
     offset += data.items.length;
+    const counts = Object.entries(data.by_kind).map(([kind, n]) => `${n} ${kind}`).join(" · ");
+    const all = Object.values(data.by_kind).reduce((a, b) => a + b, 0);
+    summary.textContent = filters.size ? `${data.total} of ${all} items match` : `${all} items: ${counts}`;
     grid.append(...data.items.map((c) => tile(c)));
     if (!data.total) grid.append(el("p", { class: "muted" }, "No items match these filters."));
     more.hidden = offset >= data.total;

@@ -74,7 +74,7 @@ def create_app(library, token: str | None = None) -> FastAPI:
         """Run a blocking Library call on the library thread."""
         return await asyncio.get_running_loop().run_in_executor(worker, partial(fn, *args, **kwargs))
 
-    @app.get("/api/stats", summary="Counts of items, vectors and failures (as `stats --json`)")
+    @app.get("/api/stats", summary="Counts of items, vectors and failures (as stats --json)")
     async def stats() -> dict:
         return await call(library.stats)
 
@@ -85,7 +85,7 @@ def create_app(library, token: str | None = None) -> FastAPI:
                     limit: int = Query(48, ge=1, le=MAX_LIMIT)) -> dict:
         return await call(listing.page, kind, mood, q, offset, limit)
 
-    @app.get("/api/items/{item_id}", summary="One item's full record (as `show --json`)")
+    @app.get("/api/items/{item_id}", summary="One item's full record (as show --json)")
     async def item(item_id: str) -> dict:
         return await call(lambda: library.show(known_item(library, item_id)).to_json())
 

@@ -138,3 +138,11 @@ def test_cold_start_pick_recommend_and_like(page, base_url, shots):
     with urllib.request.urlopen(f"{base_url}/api/items/{liked_id}/audience?limit=50") as answer:
         assert visitor in {u["user"] for u in json.load(answer)["users"]}
     snap(page, shots, "discover")
+
+
+def test_api_reference_is_drawn_offline_from_openapi(page, base_url, shots):
+    page.goto(base_url + "/docs")
+    page.wait_for_selector("#docs section")
+    assert "POST /api/recommend" in page.locator("#docs").inner_text()
+    assert page.locator("#docs section").count() >= 10
+    snap(page, shots, "docs")

@@ -20,4 +20,4 @@ function operation(path, method, op) {
 main.replaceChildren(el("h1", {}, `${spec.info.title} HTTP API`),
   el("p", { class: "muted" }, "Errors are JSON {\"error\": \"…\"} with a status code. Full schema: ",
     el("a", { href: "/openapi.json" }, "/openapi.json"), "."),
-  Object.entries(spec.paths).flatMap(([path, ops]) => Object.entries(ops).map(([m, op]) => operation(path, m, op))));
+  ...Object.entries(spec.paths).flatMap(([path, ops]) => Object.entries(ops).map(([m, op]) => operation(path, m, op))));

@@ -279,6 +279,11 @@ def test_serve_refuses_a_non_loopback_address_without_a_token(samples, monkeypat
     assert len(done.stderr.strip().splitlines()) == 1 and "--token" in done.stderr
 
 
+def test_serve_without_a_store_is_one_line_and_exit_2(tmp_path):
+    done = cli("serve", "--store", str(tmp_path / "nothing"), check=False)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "no mediaindex store" in done.stderr
+
+
 def test_serve_takes_the_token_from_the_environment(samples, monkeypatch):
     import uvicorn
 

@@ -14,7 +14,9 @@ from analyzers.reviews import (
     ReviewAnalysis,
     ReviewFileError,
     ReviewsAnalyzer,
+    Review,
     load_spacy_model,
+    may_name,
     mood_of,
     read_reviews,
 )
@@ -119,6 +121,18 @@ def test_tags_of_a_haunting_piano_ballad(tmp_path: Path, analyzer: ReviewsAnalyz
     weights = [t["weight"] for t in result.tags]
     assert weights == sorted(weights, reverse=True)
     assert ReviewAnalysis.from_dict(result.to_dict()) == result  # JSON-friendly and rebuildable
+
+
+def test_names_are_found_where_a_review_may_name_something(analyzer: ReviewsAnalyzer):
+    assert may_name("Spielberg directs it.") and may_name("I think Paris looks lovely.")
+    assert may_name("Paris looks lovely.")  # a sentence-initial word that is not very common English
+    assert not may_name("The film is great. I loved it!") and not may_name("a lowercase snippet")
+    result = analyzer.analyze_reviews([Review("A lovely film by Steven Spielberg, shot in Paris."),
+                                       Review("the music is haunting."), Review("Great fun. I laughed.")])
+    found = {(e["text"], e["label"]) for e in result.entities}
+    assert ("Steven Spielberg", "PERSON") in found and ("Paris", "GPE") in found
+    assert result.review_count == 3 and "haunting" in [t["tag"] for t in result.tags]
+    assert -1 <= result.sentiment <= 1
 
 
 def test_negative_review_scores_below_positive(tmp_path: Path, analyzer: ReviewsAnalyzer):

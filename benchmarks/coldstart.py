@@ -11,10 +11,13 @@ Protocol (issue 7, point 7):
 * A random --cold-fraction of the movies (seeded) is cold: all their ratings are hidden.
 * Every movie is described by text only: its title, its genres and every tag any user gave it in
   tags.csv. The movies enter through the product's own path: a catalog CSV (`id,title,text,tags`:
-  text "Genres: ... Tags: ...", tags = the genres and user tags) written to a temp folder and loaded
-  with `Library.import_catalog` (the reviews analyzer reads the text, the description analyzer
-  embeds it with all-MiniLM-L6-v2). A cold movie's text may hold tags its scorer wrote, so every
-  figure is also given for the users who wrote no tags (the clean measure).
+  text "Genres: ...", tags = the user tags) written to a temp folder and loaded with
+  `Library.import_catalog` (the reviews analyzer reads the text, the description analyzer embeds
+  tags, title and text with all-MiniLM-L6-v2; the words channel reads the same description). Each
+  distinct user tag counts as a short review in the movie's attention, recommend's popularity
+  share (`--popularity`, default the product's; 0 ranks on content alone): how much people wrote
+  about a movie, which a new movie has before anyone rates it. A cold movie's tags may be its
+  scorer's own, so every figure is also given for the users who wrote no tags (the clean measure).
 * History: each rating >= 4 of a warm movie is a `like`. Ratings < 4 are left out (the issue's
   profile is "ratings >= 4 on warm movies", and the baselines see no more than that);
   `--dislikes` also enters ratings <= 2 as `dislike`, for comparison. The history is a
@@ -72,7 +75,7 @@ K = 10
 METHODS = ("ours", "random", "genre", "tfidf")
 METRICS = ("recall@10", "ndcg@10", "auc")
 TARGET_OVER = "tfidf"
-BENCH_VERSION = "1"  # bump when the catalog or history this script writes changes
+BENCH_VERSION = "2"  # bump when the catalog or history this script writes changes
 # code whose changes alter what the stores hold (the query code is not among them: it only reads)
 STORE_CODE = ("indexer/catalog.py", "indexer/feedback.py", "analyzers/description.py",
               "analyzers/reviews.py", "analyzers/moods.py", "store/records.py")
@@ -117,12 +120,10 @@ def load_movielens(folder: Path) -> Movies:
 
 
 def item_text(movies: Movies, movie: str) -> tuple[str, str]:
-    """(text, tags) of a movie's catalog row: the text names its genres and user tags; the tags column
-    lists both."""
-    genres, tags = movies.genres.get(movie, []), movies.tags.get(movie, [])
-    text = ". ".join(p for p in (f"Genres: {', '.join(genres)}" if genres else "",
-                                 f"Tags: {', '.join(tags)}" if tags else "") if p)
-    return text, ", ".join(genres + tags)
+    """(text, tags) of a movie's catalog row: the text names its genres, the tags column lists the
+    tags users gave it."""
+    genres = movies.genres.get(movie, [])
+    return (f"Genres: {', '.join(genres)}" if genres else ""), ", ".join(movies.tags.get(movie, []))
 
 
 def cold_movies(movies: Movies, seed: int, fraction: float) -> set[str]:
@@ -205,7 +206,7 @@ def feedback_store(movies: Movies, cold: set[str], seed: int, fraction: float, d
     return path
 
 
-def ours(store: Path, users: list[str], cold: list[str], log) -> dict[str, dict[str, float]]:
+def ours(store: Path, users: list[str], cold: list[str], popularity: float | None, log) -> dict[str, dict[str, float]]:
     """Each user's scores of the cold movies from `Library.recommend(user=..., among=...)`: the rank
     order as descending scores (n - rank), so ties in the product's score keep its order."""
     from indexer.catalog import catalog_item_id
@@ -216,7 +217,8 @@ def ours(store: Path, users: list[str], cold: list[str], log) -> dict[str, dict[
     scores = {}
     started = last = time.monotonic()
     for n, user in enumerate(users, 1):
-        answer = library.recommend(user=user, among=among, limit=len(among), diversity=0.0)
+        options = {} if popularity is None else {"popularity": popularity}
+        answer = library.recommend(user=user, among=among, limit=len(among), diversity=0.0, **options)
         scores[user] = {to_movie[h.id]: float(len(among) - rank) for rank, h in enumerate(answer.results)}
         if time.monotonic() - last > 15 or n == len(users):
             last = time.monotonic()
@@ -253,7 +255,7 @@ def tfidf_scores(movies: Movies, users: list[str], cold: list[str], liked: dict[
     """Cosine between each cold movie's TF-IDF vector (title, genres, tags; smooth idf, L2 norm)
     and the mean of the user's warm-positive vectors."""
     ids = sorted(movies.titles, key=int)
-    docs = [tokens(movies.titles[m] + " " + item_text(movies, m)[0]) for m in ids]
+    docs = [tokens(" ".join((movies.titles[m], *item_text(movies, m)))) for m in ids]
     vocab = {w: i for i, w in enumerate(sorted({w for d in docs for w in d}))}
     df = Counter(w for d in docs for w in set(d))
     idf = np.zeros(len(vocab), dtype=np.float32)
@@ -311,7 +313,7 @@ def mean_metrics(per_user: list[dict[str, float]]) -> dict[str, float]:
 # ---- one run -------------------------------------------------------------------------------------
 
 
-def run_seed(movies: Movies, seed: int, fraction: float, dislikes: bool, log) -> dict:
+def run_seed(movies: Movies, seed: int, fraction: float, dislikes: bool, popularity: float | None, log) -> dict:
     """Split, import, rank and score one seed: {"all": {...}, "non_taggers": {...}, "skipped": {...}}."""
     cold_set = cold_movies(movies, seed, fraction)
     cold = sorted(cold_set, key=int)
@@ -329,7 +331,7 @@ def run_seed(movies: Movies, seed: int, fraction: float, dislikes: bool, log) ->
         f"{len(no_cold)} skipped without a cold positive, {len(no_warm)} without a warm positive")
     store = feedback_store(movies, cold_set, seed, fraction, dislikes, log)
     started = time.monotonic()
-    scores = {"ours": ours(store, users, cold, log)}
+    scores = {"ours": ours(store, users, cold, popularity, log)}
     ours_s = time.monotonic() - started
     scores["random"] = random_scores(users, cold, seed)
     scores["genre"] = genre_scores(movies, users, cold, liked)
@@ -368,7 +370,7 @@ def run(args, log) -> dict:
         f"distinct movie tags by {len(movies.taggers)} users, from {args.data}")
     per_seed = {}
     for seed in args.seeds:
-        per_seed[seed] = run_seed(movies, seed, args.cold_fraction, args.dislikes, log)
+        per_seed[seed] = run_seed(movies, seed, args.cold_fraction, args.dislikes, args.popularity, log)
         if not args.json:
             print_result(f"seed {seed}", per_seed[seed])
     report = per_seed[args.seeds[0]] if len(args.seeds) == 1 else {
@@ -376,7 +378,7 @@ def run(args, log) -> dict:
     report["target_met"] = target_met(report)
     report["elapsed_s"] = round(time.monotonic() - started, 1)
     report["settings"] = {"seeds": args.seeds, "cold_fraction": args.cold_fraction, "dislikes": args.dislikes,
-                          "diversity": 0.0, "data": str(args.data)}
+                          "diversity": 0.0, "popularity": args.popularity, "data": str(args.data)}
     return report
 
 
@@ -398,6 +400,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--seeds", help="several seeds, comma-separated (e.g. 0,1,2): per seed and the mean")
     parser.add_argument("--cold-fraction", type=float, default=0.2, help="share of movies made cold")
     parser.add_argument("--dislikes", action="store_true", help="also enter warm ratings <= 2 as dislikes")
+    parser.add_argument("--popularity", type=float, help="recommend's popularity share (default: the product's; "
+                        "0 ranks on content alone)")
     parser.add_argument("--json", action="store_true", help="print one JSON object of all figures instead")
     args = parser.parse_args(argv)
     try:

@@ -3,12 +3,16 @@
 Each row of a `id,title,text[,tags]` CSV becomes an item of kind `text`. Its text goes through the
 same analyzers as reviews and descriptions do (tags, entities, sentiment and mood words from the
 reviews analyzer; the description and its embedding from the description analyzer), so catalog
-items are searched and recommended like any other.
+items are searched and recommended like any other. The optional `tags` column (separated by commas)
+holds what people tagged the item with: each distinct tag counts as a short review in the item's
+`text.review_count`, its attention in recommend's popularity share.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +69,9 @@ def analyse_catalog(rows: list[CatalogRow], config: AnalyzerConfig) -> list[Item
         record = ItemRecord(catalog_item_id(row.catalog_id), "text", None, added_at=time.time(),
                             catalog_id=row.catalog_id, versions=dict(versions))
         if row.text:
-            record.results["text"] = reviews.analyze_reviews([Review(row.text, source="catalog")])
+            analysis = reviews.analyze_reviews([Review(row.text, source="catalog")])
+            # the text is the catalogue's own; the tags are what people said of the item, one each
+            record.results["text"] = dataclasses.replace(analysis, review_count=len(tag_list(row.tags)))
         records.append(record)
     texts = [catalog_description(row) for row in rows]
     descriptions.load()
@@ -74,6 +80,11 @@ def analyse_catalog(rows: list[CatalogRow], config: AnalyzerConfig) -> list[Item
         for record, row, text, vector in zip(records[start:], rows[start:], texts[start:start + EMBED_BATCH], vectors):
             record.results["description"] = TextDescription(row.title, text, tuple(float(v) for v in vector))
     return records
+
+
+def tag_list(tags: str) -> list[str]:
+    """The distinct tags of a catalog row's `tags` column (separated by commas, `|` or `;`; case ignored)."""
+    return list({t.strip().lower(): t.strip() for t in re.split(r"[,|;]", tags) if t.strip()}.values())
 
 
 def catalog_description(row: CatalogRow) -> str:

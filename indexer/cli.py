@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("item", metavar="ITEM", help="a file path or an item id (or a unique prefix)")
     p = sub.add_parser("similar", parents=[common, text_model, limit], help="items most like ITEM, with reasons")
     p.add_argument("item", metavar="ITEM")
-    p.add_argument("--weights", help="space weights, e.g. audio=0.5,visual=0.3,text=0.2")
+    p.add_argument("--weights", help="space weights, e.g. audio=0.5,visual=0.3,text=0.2,words=0.3")
     p = sub.add_parser("search", parents=[common, text_model, limit], help="items described by TEXT")
     p.add_argument("text", metavar="TEXT")
     p = sub.add_parser("recommend", parents=[common, text_model, limit], help="cold-start recommendations")
@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a preset of tempo, energy and mood constraints")
     p.add_argument("--diversity", type=float, default=None, help="0..1, trade relevance for variety (default 0.3)")
     p.add_argument("--novelty", type=float, default=0.0, help="0..1, favour recently added items (default 0)")
-    p.add_argument("--weights", help="space weights, e.g. audio=0.5,visual=0.3,text=0.2")
+    p.add_argument("--popularity", type=float, default=None,
+                   help="0..1, share of the score given to how much people reviewed an item (default 0.1)")
+    p.add_argument("--weights", help="space weights, e.g. audio=0.5,visual=0.3,text=0.2,words=0.3")
     p = sub.add_parser("feedback", parents=[common], help="record what a user did with an item")
     p.add_argument("user", metavar="USER", nargs="?")
     p.add_argument("item", metavar="ITEM", nargs="?")
@@ -151,12 +153,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.command == "search":
         _print_answer(library.search(args.text, args.limit, filters=_filters(args)), args.json)
     elif args.command == "recommend":
-        from indexer.query import DEFAULT_DIVERSITY
+        from indexer.query import DEFAULT_DIVERSITY, DEFAULT_POPULARITY
 
         diversity = DEFAULT_DIVERSITY if args.diversity is None else args.diversity
+        popularity = DEFAULT_POPULARITY if args.popularity is None else args.popularity
         answer = library.recommend(args.like, args.dislike, args.text, args.limit, user=args.user,
                                    context=args.context, filters=_filters(args), weights=parse_weights(args.weights),
-                                   diversity=diversity, novelty=args.novelty)
+                                   diversity=diversity, novelty=args.novelty, popularity=popularity)
         _print_answer(answer, args.json)
     elif args.command == "feedback":
         return _feedback(library, args)

@@ -63,6 +63,7 @@ class Library:
         self._store: Store | None = None
         self._feedback = None
         self._embedder = None
+        self._words: tuple[int, Any] | None = None  # (item count when built, WordIndex)
 
     def store(self, create: bool = False) -> Store:
         """The store, opened on first use; read-only commands refuse to create an empty one."""
@@ -85,6 +86,7 @@ class Library:
                 raise UsageError(f"no such file or folder: {root}")
         started = time.monotonic()
         self._make_store_folder()
+        self._words = None  # descriptions change
         with IndexLock(self.config.store), _sigterm_as_interrupt():
             report = _IndexRun(self, roots, progress).run()
         report.elapsed_s = time.monotonic() - started
@@ -142,7 +144,8 @@ class Library:
 
         Options: weights, filters (query.Filters), kind.
         """
-        return query.similar(self.store(), self.resolve(item), _limit(limit), **options)
+        item_id = self.resolve(item)
+        return query.similar(self.store(), item_id, _limit(limit), words=self.word_index(), **options)
 
     def search(self, text: str, limit: int = 10, **options: Any) -> query.Answer:
         """Items whose description is closest in meaning to a free-text query (options: filters, kind)."""
@@ -165,7 +168,7 @@ class Library:
             seeds = {**history, **seeds}
         embed = self._text_embedder() if text else None
         return query.recommend(self.store(), seeds, text, embed, _limit(limit), filters=filters.with_context(context),
-                               exclude=exclude, **options)
+                               exclude=exclude, words=self.word_index(), **options)
 
     # ---- feedback and cold-start items ---------------------------------------------------------
 
@@ -237,6 +240,7 @@ class Library:
         if not rows:
             return report
         self._make_store_folder()
+        self._words = None
         store = self.store(create=True)
         bar = Progress(len(rows), label="importing", enabled=progress, unit="item")
         with IndexLock(self.config.store):
@@ -274,8 +278,20 @@ class Library:
         record = self.show(item)
         with IndexLock(self.config.store):
             self.store().remove([record.id])
+            self._words = None
             _delete_thumbnails(self.config.analyzers, [record.id])
         return record
+
+    def word_index(self):
+        """The words channel's index of every item's description (`indexer/words.py`), built on first
+        use and again when the store's item count changes (this Library's own writes reset it)."""
+        from indexer.words import WordIndex
+
+        count = self.store().count()
+        if self._words is None or self._words[0] != count:
+            descriptions = {i: m.get("description.description", "") for i, m in self.store().summaries().items()}
+            self._words = (count, WordIndex(descriptions))
+        return self._words[1]
 
     def _text_embedder(self):
         """A function embedding a query like the description analyzer does (the model loads once per

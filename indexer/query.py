@@ -2,9 +2,12 @@
 
 Scores fuse the vector spaces with documented weights: a space's cosine similarity (clipped to
 0..1) times its weight, divided by the total weight of the spaces the query has, so a score is
-always in 0..1. Filters (`Filters`) are Chroma metadata filters applied inside each space's
-nearest-neighbour search, so they never empty a list that has matches. Recommendations are
-re-ordered by maximal marginal relevance (`diversity`) and may favour new items (`novelty`).
+always in 0..1. Beside the three vector spaces, the words channel (`indexer/words.py`) compares
+the descriptions' telling words (names, years, rare tags) that a sentence embedding blurs.
+Filters (`Filters`) are Chroma metadata filters applied inside each space's nearest-neighbour
+search, so they never empty a list that has matches. Recommendations give a share of the score to
+how much people wrote about an item (`popularity`), are re-ordered by maximal marginal relevance
+(`diversity`) and may favour new items (`novelty`).
 Queries read vectors through the store and never run an analyzer, except the text model to
 embed a text query.
 """
@@ -20,20 +23,22 @@ import numpy as np
 
 from analyzers.moods import MOODS
 from indexer.errors import UsageError
+from indexer.words import STOP_WORDS, WordIndex
 from store import SPACES, Store
 
-DEFAULT_WEIGHTS = {"audio": 0.5, "visual": 0.3, "text": 0.2}
+DEFAULT_WEIGHTS = {"audio": 0.5, "visual": 0.3, "text": 0.2, "words": 0.3}
+CHANNELS = (*SPACES, "words")  # what --weights may name
 DUPLICATE_SIMILARITY = 0.995  # every shared space at least this similar: a near-duplicate, reported apart
 CANDIDATES_PER_RESULT = 2  # each space offers this many nearest neighbours per answer kept
 TEMPO_MATCH = 0.05  # tempos within 5% count as "the same tempo" in a reason
 DEFAULT_DIVERSITY = 0.3  # MMR trade-off for recommend: 0 ranks by relevance alone, 1 by novelty to the list alone
 NOVELTY_HALF_LIFE_DAYS = 30.0  # with --novelty, an item added this long ago counts half as new
+DEFAULT_POPULARITY = 0.1  # recommend's share of the score given to how much people wrote about an item
+ATTENTION_HALF_REVIEWS = 5  # an item with this many reviews (or catalog tags) has attention 0.5
 DISLIKE_PUSH = 0.5  # a disliked item's vector is subtracted at this weight from a profile
 NEIGHBOURS_K = 10  # a candidate's fit to many seeds: the mean of its K highest similarities to them
 MMR_POOL = 30  # recommend re-ranks at least this many of the most relevant candidates for diversity
 CONSTRAINT_CANDIDATES = 500  # a constraints-only recommendation looks at this many matching items
-STOP_WORDS = {"a", "an", "the", "and", "or", "of", "in", "on", "for", "to", "with", "music", "by", "is", "it",
-              "this", "that", "some", "songs", "song", "video", "videos"}
 KEYS = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 FLATS = {"DB": "C#", "EB": "D#", "GB": "F#", "AB": "G#", "BB": "A#"}
 
@@ -204,8 +209,8 @@ def parse_weights(text: str | None) -> dict[str, float]:
     for part in text.split(","):
         name, _, value = part.partition("=")
         name = name.strip()
-        if name not in SPACES:
-            raise UsageError(f"unknown space {name!r} in --weights (known: {', '.join(SPACES)})")
+        if name not in CHANNELS:
+            raise UsageError(f"unknown space {name!r} in --weights (known: {', '.join(CHANNELS)})")
         try:
             weights[name] = float(value)
         except ValueError:
@@ -219,20 +224,23 @@ def parse_weights(text: str | None) -> dict[str, float]:
 
 
 def similar(store: Store, item_id: str, limit: int, weights: Mapping[str, float] | None = None,
-            filters: Filters = Filters(), kind: str | None = None) -> Answer:
-    """Items most like `item_id`: candidates from each space it has, fused, the item itself excluded."""
+            filters: Filters = Filters(), kind: str | None = None, words: WordIndex | None = None) -> Answer:
+    """Items most like `item_id`: candidates from each space it has, fused (with the words channel when
+    `words` is given), the item itself excluded."""
     weights = weights or DEFAULT_WEIGHTS
     filters = _with_kind(filters, kind)
     profile = {s: v for s in SPACES if (v := store.vectors(s, [item_id]).get(item_id)) is not None}
     if not profile:
         raise UsageError(f"item {item_id[:12]} has no vectors yet (its analyses failed): nothing to compare")
-    ranked = _rank(store, profile, weights, 2 * limit + 10, exclude={item_id}, where=filters.where())
+    spaces = list(profile)  # a near-duplicate is alike in all of these (file names, in the words, may differ)
+    _add_words(profile, words, {item_id: 1.0})
+    ranked = _rank(store, profile, weights, 2 * limit + 10, exclude={item_id}, where=filters.where(), words=words)
     source = _summary(store, item_id)
     results, duplicates = [], []
     for c in ranked:
-        hit = _hit(c, reason_between(source, c.meta, c.per_space))
-        shared = [c.per_space[s] for s in profile if s in c.per_space]
-        if shared and min(shared) >= DUPLICATE_SIMILARITY and len(shared) == len(profile):
+        hit = _hit(c, reason_between(source, c.meta, c.per_space, _shared_words(words, item_id, c)))
+        shared = [c.per_space[s] for s in spaces if s in c.per_space]
+        if shared and min(shared) >= DUPLICATE_SIMILARITY and len(shared) == len(spaces):
             hit.reason = "near-duplicate: " + hit.reason
             duplicates.append(hit)
         elif len(results) < limit:
@@ -250,21 +258,27 @@ def search(store: Store, embed: Callable[[str], list[float]], text: str, limit: 
 
 def recommend(store: Store, seeds: Mapping[str, float], text: str | None, embed: Callable[[str], list[float]] | None,
               limit: int, weights: Mapping[str, float] | None = None, filters: Filters = Filters(),
-              diversity: float = DEFAULT_DIVERSITY, novelty: float = 0.0, exclude: Sequence[str] = (),
-              kind: str | None = None, among: Sequence[str] | None = None) -> Answer:
+              diversity: float = DEFAULT_DIVERSITY, novelty: float = 0.0, popularity: float = DEFAULT_POPULARITY,
+              exclude: Sequence[str] = (), kind: str | None = None, among: Sequence[str] | None = None,
+              words: WordIndex | None = None) -> Answer:
     """Cold start: a profile from weighted seed items (likes pull, dislikes push) and/or a description,
     or, with neither, the items that fit the filters; re-ranked for diversity and optionally novelty.
 
     `seeds` maps item ids to weights in -1..1 (a like is 1, a dislike -1; feedback events give others).
     Seeds and `exclude` never come back as results. `among` scores exactly these items instead of
-    searching the spaces (to rank a given set, e.g. every new item for an evaluation).
+    searching the spaces (to rank a given set, e.g. every new item for an evaluation). `popularity`
+    is the share of the score given to an item's attention (`attention`): how much people wrote
+    about it, a signal a new item has before anyone played it.
     """
     weights = weights or DEFAULT_WEIGHTS
     filters = _with_kind(filters, kind)
     _check_fraction(diversity, "diversity")
     _check_fraction(novelty, "novelty")
+    _check_fraction(popularity, "popularity")
     by_space = seed_vectors(store, seeds)
     profile = profile_of(store, seeds, by_space)
+    if profile or text:
+        _add_words(profile, words, seeds, text)
     if text and embed is not None:
         query = np.asarray(embed(text), dtype=np.float32)
         profile["text"] = query if "text" not in profile else _unit(profile["text"] + query)
@@ -272,27 +286,33 @@ def recommend(store: Store, seeds: Mapping[str, float], text: str | None, embed:
     excluded = set(seeds) | set(exclude)
     if profile and among is not None:
         total = sum(weights.get(s, 0.0) for s in profile)
-        pool = _score(store, set(among) - excluded, profile, weights, total, seeds=by_space)
+        pool = _score(store, set(among) - excluded, profile, weights, total, seeds=by_space, words=words)
     elif profile:
         pool = _rank(store, profile, weights, max(3 * limit, MMR_POOL), exclude=excluded, where=filters.where(),
-                     seeds=by_space)
+                     seeds=by_space, words=words)
     elif filters:
         pool = _fitting(store, filters, excluded)
     elif seeds:
         raise UsageError("the seed items have no vectors yet (their analyses failed): nothing to recommend from")
     else:
         raise UsageError("recommend needs --like ITEM, --text, --user, or constraints (--context, --mood, --tempo...)")
+    if popularity:
+        for c in pool:
+            c.score = (1 - popularity) * c.score + popularity * attention(c.meta)
     if novelty:
         now = time.time()
         for c in pool:
             age_days = max(0.0, now - float(c.meta.get("added_at", now))) / 86400
             c.score = (1 - novelty) * c.score + novelty * 0.5 ** (age_days / NOVELTY_HALF_LIFE_DAYS)
+    if popularity or novelty:
         pool.sort(key=lambda c: (-c.score, c.id))
     chosen = diversify(pool, weights, limit, diversity)
-    liked = [_summary(store, i) for i, w in sorted(seeds.items(), key=lambda kv: -kv[1]) if w > 0][:3]
+    liked = [{**_summary(store, i), "id": i} for i, w in sorted(seeds.items(), key=lambda kv: -kv[1]) if w > 0][:3]
     results = []
     for c in chosen:
-        reasons = [reason_between(best_match(liked, c.meta), c.meta, c.per_space)] if liked else []
+        closest = best_match(liked, c.meta) if liked else None
+        reasons = [reason_between(closest, c.meta, c.per_space, _shared_words(words, closest.get("id"), c))] \
+            if closest else []
         if text:
             reasons.append(reason_for_text(text, c.meta))
         if not liked and not text:
@@ -423,7 +443,8 @@ def stats(store: Store, location: str) -> dict[str, Any]:
 
 
 def _rank(store: Store, profile: Mapping[str, np.ndarray], weights: Mapping[str, float], keep: int,
-          exclude: set[str], where: dict | None, seeds: Mapping[str, SeedMatrices] | None = None) -> list[Candidate]:
+          exclude: set[str], where: dict | None, seeds: Mapping[str, SeedMatrices] | None = None,
+          words: WordIndex | None = None) -> list[Candidate]:
     """Candidates from each space's nearest neighbours (within the filter), scored by the weighted
     fusion, the best `keep` of them first."""
     total_weight = sum(weights.get(s, 0.0) for s in profile)
@@ -432,17 +453,19 @@ def _rank(store: Store, profile: Mapping[str, np.ndarray], weights: Mapping[str,
     n = keep * CANDIDATES_PER_RESULT + len(exclude) + 10
     ids: set[str] = set()
     for space, vector in profile.items():
-        ids.update(i for i, _ in store.query(space, vector, n, where=where))
-    return _score(store, ids - exclude, profile, weights, total_weight, keep, seeds)
+        if space in SPACES:
+            ids.update(i for i, _ in store.query(space, vector, n, where=where))
+    return _score(store, ids - exclude, profile, weights, total_weight, keep, seeds, words)
 
 
 def _score(store: Store, ids: set[str], profile: Mapping[str, np.ndarray], weights: Mapping[str, float],
-           total_weight: float, keep: int | None = None, seeds: Mapping[str, SeedMatrices] | None = None
-           ) -> list[Candidate]:
+           total_weight: float, keep: int | None = None, seeds: Mapping[str, SeedMatrices] | None = None,
+           words: WordIndex | None = None) -> list[Candidate]:
     """Score candidates on their vectors (matrix products per space: against the seeds themselves where
-    given, else the profile), then read the metadata of the best `keep` only: the costly part."""
+    given, else the profile; the words channel against its profile), then read the metadata of the
+    best `keep` only: the costly part."""
     order = sorted(ids)
-    spaces = list(profile) or list(SPACES)  # with no profile, MMR still needs vectors to compare
+    spaces = [s for s in profile if s in SPACES] or list(SPACES)  # with no profile, MMR still needs vectors
     vectors: dict[str, dict[str, np.ndarray]] = {i: {} for i in order}
     scores = np.zeros(len(order))
     per_space: dict[str, dict[str, float]] = {i: {} for i in order}
@@ -461,11 +484,35 @@ def _score(store: Store, ids: set[str], profile: Mapping[str, np.ndarray], weigh
             for i, sim in zip(rows, sims):
                 per_space[i][space] = float(sim)
             scores[[index[i] for i in rows]] += weights.get(space, 0.0) * sims / total_weight
+    if "words" in profile and words is not None and total_weight:
+        sims = words.similarity(order, profile["words"])
+        for i, sim in zip(order, sims):
+            per_space[i]["words"] = float(sim)
+        scores += weights.get("words", 0.0) * sims / total_weight
     ranked = sorted(range(len(order)), key=lambda k: (-scores[k], order[k]))
     chosen = [order[k] for k in ranked[: keep if keep is not None else len(order)]]
     metas = _summaries(store, set(chosen))  # a vector whose record was never written (an interrupted write) is no answer
     by_id = dict(zip(order, scores))
     return [Candidate(i, float(by_id[i]), per_space[i], metas[i], vectors[i]) for i in chosen if i in metas]
+
+
+def _add_words(profile: dict[str, np.ndarray], words: WordIndex | None, seeds: Mapping[str, float],
+               text: str | None = None) -> None:
+    """Put the words channel's profile (the seeds' words and the text's) into `profile`, when it has one."""
+    if words is not None and (vector := words.profile(seeds, text)) is not None:
+        profile["words"] = vector
+
+
+def _shared_words(words: WordIndex | None, item_id: str | None, c: Candidate) -> list[str]:
+    """The rarest words an item's description shares with a candidate's, when the words channel ran."""
+    return words.shared(item_id, c.id) if words is not None and item_id and "words" in c.per_space else []
+
+
+def attention(meta: Mapping[str, Any]) -> float:
+    """How much people wrote about an item, 0..1: n / (n + ATTENTION_HALF_REVIEWS) for n reviews
+    (a catalog item's tags count as reviews); 0 for an item nobody reviewed."""
+    n = float(meta.get("text.review_count") or 0)
+    return n / (n + ATTENTION_HALF_REVIEWS)
 
 
 def _fitting(store: Store, filters: Filters, exclude: set[str]) -> list[Candidate]:
@@ -569,13 +616,19 @@ def shared_features(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
     return parts
 
 
-def reason_between(a: Mapping[str, Any], b: Mapping[str, Any], per_space: Mapping[str, float]) -> str:
-    """One line saying what two items share, else which space finds them alike."""
+def reason_between(a: Mapping[str, Any], b: Mapping[str, Any], per_space: Mapping[str, float],
+                   shared_words: Sequence[str] = ()) -> str:
+    """One line saying what two items share (features, then the rarest words their descriptions
+    share), else which space finds them alike."""
     parts = shared_features(a, b)
+    said = {w for p in parts for w in re.findall(r"'([^']*)'", p)}
+    mentioned = [w for w in shared_words if w not in said]
+    if mentioned and len(parts) < 3:
+        parts.append("both mention " + ", ".join(f"'{w}'" for w in mentioned))
     if not parts and per_space:
         best = max(per_space, key=per_space.get)
-        parts.append({"audio": "sounds alike", "visual": "looks alike", "text": "described alike"}[best]
-                     + f" ({per_space[best]:.2f})")
+        parts.append({"audio": "sounds alike", "visual": "looks alike", "text": "described alike",
+                      "words": "uses the same words"}[best] + f" ({per_space[best]:.2f})")
     return "; ".join(parts) or "closest available"
 
 

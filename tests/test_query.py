@@ -176,6 +176,26 @@ def test_catalog_items_and_history_import(tmp_path: Path):
         library.import_feedback(bad)
 
 
+def test_recommend_weighs_rare_shared_words_and_popularity_lifts_much_reviewed_items(tmp_path: Path):
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text("id,title,text,tags\n"
+                       "seed,Theremin Dreams,An eerie theremin solo over a slow drone,\n"
+                       "twin,Theremin Nights,A theremin and a drone at night,\n"
+                       "loved,Violin Evening,A gentle violin piece,\"warm, calm, lovely, sweet, soft, elegant, classic\"\n"
+                       "f1,Piano Morning,A bright piano piece,\n"
+                       "f2,Guitar Noon,A quick guitar piece,\n"
+                       "f3,Flute Dusk,A quiet flute piece,\n", encoding="utf-8")
+    library = Library(Config.build({"store": str(tmp_path / "store"), "workers": 1}, env={}))
+    assert library.import_catalog(catalog).imported == 6
+    assert library.show("loved").results["text"].review_count == 7 and library.show("f1").results["text"].review_count == 0
+    content = library.recommend(like=["seed"], limit=5, diversity=0.0, popularity=0.0)
+    assert content.results[0].title == "Theremin Nights" and "theremin" in content.results[0].reason
+    popular = library.recommend(like=["seed"], limit=5, diversity=0.0, popularity=1.0)
+    assert popular.results[0].title == "Violin Evening"  # only attention counts: the reviewed item first
+    with pytest.raises(UsageError, match="popularity"):
+        library.recommend(like=["seed"], popularity=1.5)
+
+
 def test_a_schema_2_store_is_migrated_so_filters_work(music, tmp_path: Path):
     library, files = music
     store = library.store()

@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     p = sub.add_parser("index", parents=[common, models], help="analyse folders or files into the store")
     p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the analysis on this Dask scheduler's workers [MEDIAINDEX_SCHEDULER]")
     p.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     p = sub.add_parser("show", parents=[common], help="print everything known about one item")
     p.add_argument("item", metavar="ITEM", help="a file path or an item id (or a unique prefix)")
@@ -121,8 +123,8 @@ def _config(args: argparse.Namespace):
     """The frozen Config from these flags, the environment and defaults."""
     from indexer.config import Config
 
-    names = ("store", "workers", "asr_engine", "asr_model", "language", "detector_model", "keyframe_interval_s",
-             "spacy_model", "text_model")
+    names = ("store", "workers", "scheduler", "asr_engine", "asr_model", "language", "detector_model",
+             "keyframe_interval_s", "spacy_model", "text_model")
     return Config.build({n: getattr(args, n, None) for n in names})
 
 

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlparse
 
 from analyzers.base import AnalyzerConfig
 from indexer.errors import UsageError
@@ -15,6 +16,7 @@ from indexer.errors import UsageError
 ENV_VARS = {
     "store": "MEDIAINDEX_STORE",
     "workers": "MEDIAINDEX_WORKERS",
+    "scheduler": "MEDIAINDEX_SCHEDULER",
     "asr_engine": "MEDIAINDEX_ASR_ENGINE",
     "asr_model": "MEDIAINDEX_ASR_MODEL",
     "language": "MEDIAINDEX_LANGUAGE",
@@ -52,6 +54,7 @@ class Config:
     store: str = field(default_factory=default_store_path)
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     analyzers: AnalyzerConfig = field(default_factory=AnalyzerConfig)
+    scheduler: str | None = None  # a Dask scheduler (tcp://HOST:PORT) runs the analysis instead of local workers
 
     @classmethod
     def build(cls, flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> "Config":
@@ -67,6 +70,7 @@ class Config:
             if value is not None:
                 chosen[name] = value
         workers = _positive_int(chosen.pop("workers", None), "workers")
+        scheduler = chosen.pop("scheduler", None)
         if "keyframe_interval_s" in chosen:
             chosen["keyframe_interval_s"] = _positive_float(chosen["keyframe_interval_s"], "keyframe interval")
         store = chosen.pop("store", None)
@@ -74,9 +78,26 @@ class Config:
         chosen["thumbnail_dir"] = thumbnail_dir(store)
         analyzer_config = AnalyzerConfig(**{k: v for k, v in chosen.items() if k in analyzer_fields})
         kwargs: dict[str, Any] = {"analyzers": analyzer_config, "store": store}
+        if scheduler:
+            kwargs["scheduler"] = scheduler_address(str(scheduler))
         if workers is not None:
             kwargs["workers"] = workers
         return cls(**kwargs)
+
+
+def scheduler_address(value: str) -> str:
+    """Validate a Dask scheduler address and give it a scheme: `HOST:PORT` means `tcp://HOST:PORT`."""
+    address = value.strip().rstrip("/")
+    if "://" not in address:
+        address = "tcp://" + address
+    url = urlparse(address)
+    try:
+        port = url.port
+    except ValueError:
+        port = None
+    if url.scheme not in ("tcp", "tls") or not url.hostname or port is None or url.path:
+        raise UsageError(f"scheduler must be tcp://HOST:PORT (a Dask scheduler), got {value!r}")
+    return address
 
 
 def _positive_int(value: Any, what: str) -> int | None:

@@ -414,7 +414,8 @@ class _IndexRun:
             else:  # a known id (same size and mtime) needs no hashing, only the analyses that are due
                 todo.append((media, entry.item_id if summary is not None else None))
         progress = Progress(len(todo), enabled=self.show_progress)
-        executor = self.library._executor or make_executor(self.config.analyzers, self.config.workers)
+        executor = self.library._executor or make_executor(self.config.analyzers, self.config.workers,
+                                                           self.config.scheduler)
         interrupted = False
         try:
             for outcome in executor.run(self._jobs(todo, summaries, progress)):

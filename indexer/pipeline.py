@@ -145,7 +145,12 @@ def _fatal(outcome: Outcome, analyzer: str, reason: str) -> Outcome:
     return outcome
 
 
-# ---- executors: the same `submit`/`results` interface in-process and on a process pool --------
+def failed(job: Job, analyzer: str, reason: str) -> Outcome:
+    """The outcome of a job that never ran to the end (its worker died, its result was lost)."""
+    return _fatal(Outcome(job, job.kind), analyzer, reason)
+
+
+# ---- executors: the same `run(jobs) -> outcomes` interface in-process, on a process pool, on Dask ----
 
 _worker: Worker | None = None
 
@@ -153,17 +158,22 @@ _worker: Worker | None = None
 def _init_worker(config: AnalyzerConfig, parent_pid: int) -> None:
     """Process-pool initializer: build the analyzers once; leave Ctrl-C to the parent; die with it."""
     global _worker
+    single_threaded()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_when_gone(parent_pid)
+    _worker = Worker(config)
+
+
+def single_threaded() -> None:
+    """Keep numeric libraries to one thread in a worker process: parallelism comes from the workers."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ.setdefault(var, "1")  # parallelism comes from the workers; threads inside them oversubscribe
+        os.environ.setdefault(var, "1")
     try:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(1)  # numpy's BLAS is already loaded, so the variables alone come too late
     except ImportError:
         pass
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _exit_when_gone(parent_pid)
-    _worker = Worker(config)
 
 
 def _exit_when_gone(parent_pid: int, every_s: float = 1.0) -> None:
@@ -235,7 +245,7 @@ class PoolExecutor:
                     broken = True
                     pending[future] = job  # retried below with the others
                 except Exception as e:  # e.g. a result that cannot be sent back: that file fails, not the run
-                    yield _fatal(Outcome(job, job.kind), "worker", f"{type(e).__name__}: {first_line(e)}")
+                    yield failed(job, "worker", f"{type(e).__name__}: {first_line(e)}")
             if broken:
                 suspects = list(pending.values())
                 pending.clear()
@@ -248,7 +258,7 @@ class PoolExecutor:
             try:
                 yield self.pool.submit(_run_in_worker, job).result()
             except cf.process.BrokenProcessPool:
-                yield _fatal(Outcome(job, job.kind), "worker", "a worker process died while analysing it")
+                yield failed(job, "worker", "a worker process died while analysing it")
         self._restart()
 
     def _restart(self) -> None:
@@ -264,6 +274,11 @@ class PoolExecutor:
         self.pool.shutdown(wait=not kill, cancel_futures=True)
 
 
-def make_executor(config: AnalyzerConfig, workers: int):
-    """An in-process executor for one worker, a process pool for more."""
+def make_executor(config: AnalyzerConfig, workers: int, scheduler: str | None = None):
+    """A Dask cluster's executor when a scheduler address is given, else in-process for one worker and a
+    process pool for more."""
+    if scheduler:
+        from indexer.cluster import DaskExecutor  # dask is optional and slow to import
+
+        return DaskExecutor(config, scheduler)
     return InlineExecutor(config) if workers <= 1 else PoolExecutor(config, min(workers, os.cpu_count() or workers))

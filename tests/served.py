@@ -54,6 +54,8 @@ def running_server(store: Path, *extra: str):
             try:
                 with urllib.request.urlopen(f"{base}/api/stats", timeout=2):
                     break
+            except urllib.error.HTTPError:  # it answers (a 401 when it wants a token): it is up
+                break
             except (urllib.error.URLError, ConnectionError):
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"mediaindex serve did not start: {server.stdout.read()}") from None

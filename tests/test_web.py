@@ -70,6 +70,12 @@ def snap(page, shots: Path, name: str) -> None:
     page.screenshot(path=str(shots / f"{name}-{page.width_name}.png"), full_page=True)
 
 
+def wait_for_thumbnail(page) -> None:
+    """Wait until the first thumbnail image has loaded (they load lazily, after the tiles appear)."""
+    page.wait_for_function("() => { const img = document.querySelector('img.thumb');"
+                           " return img && img.complete && img.naturalWidth > 0; }", timeout=10000)
+
+
 def tile(page, title: str):
     """The grid tile titled `title`."""
     return page.locator(".tile", has=page.locator("h3", has_text=title))
@@ -80,7 +86,8 @@ def test_grid_item_player_and_more_like_this(page, base_url, shots):
     page.wait_for_selector("#grid .tile")
     assert page.locator("#grid .tile").count() == 4
     video = tile(page, "astronaut, cat & coffee")
-    assert video.locator("img.thumb").evaluate("img => img.complete && img.naturalWidth > 0")
+    wait_for_thumbnail(page)
+    assert video.locator("img.thumb").count() == 1
     assert tile(page, "Ode to Joy (piano)").locator(".placeholder").count() == 1
     assert {"video", "0:12", "person"} <= set(video.locator(".chip").all_inner_texts())
     snap(page, shots, "grid")
@@ -146,3 +153,19 @@ def test_api_reference_is_drawn_offline_from_openapi(page, base_url, shots):
     assert "POST /api/recommend" in page.locator("#docs").inner_text()
     assert page.locator("#docs section").count() >= 10
     snap(page, shots, "docs")
+
+
+def test_with_a_token_the_page_player_and_thumbnails_work_after_opening_it_once(browser, tmp_path_factory):
+    _, store = indexed_samples(tmp_path_factory)
+    with running_server(store, "--token", "browser-secret") as url:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(url + "/")
+        assert "token" in page.inner_text("body")  # a JSON refusal, not the page
+        page.goto(url + "/?token=browser-secret")
+        wait_for_thumbnail(page)
+        page.locator("#grid .tile a").first.click()
+        page.wait_for_selector("video#player")
+        page.evaluate("document.querySelector('#player').play()")
+        page.wait_for_function("() => document.querySelector('#player').currentTime > 0.5", timeout=15000)
+        context.close()

@@ -241,7 +241,7 @@ class Listing:
         counts: dict[str, int] = {}
         for c in self._cards(None):
             counts[c["kind"]] = counts.get(c["kind"], 0) + 1
-        return {"total": len(cards), "offset": offset, "limit": limit, "by_kind": counts,
+        return {"total": len(cards), "offset": offset, "limit": limit, "by_kind": dict(sorted(counts.items())),
                 "items": cards[offset:offset + limit]}
 
     def _cards(self, where: dict | None) -> list[dict]:

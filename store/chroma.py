@@ -9,6 +9,7 @@ embedding on every record, so `items` and `files` carry a constant one-dimension
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any, Iterable, Iterator, Sequence
 from urllib.parse import urlparse
 
@@ -23,6 +24,14 @@ VECTOR_META_TEXT = 200  # strings longer than this stay off the vectors (they ar
 SPACES = ("audio", "visual", "text")
 PLACEHOLDER = [1.0]
 PAGE = 1000  # records read per `get` call when listing a collection
+MAX_WRITE_BATCH = 1000  # records per write at most, whatever the server allows: each request stays small and quick
+# A Chroma server: every request is bounded in time and a transient failure (connection refused or reset, a
+# timeout, a 5xx or 429) is retried with exponential backoff. Every call the store makes is idempotent
+# (upsert and delete by id, get, query), so a retried batch whose first try did land writes no duplicate.
+CONNECT_TIMEOUT_S = 5.0
+REQUEST_TIMEOUT_S = 60.0
+TRIES = 4
+BACKOFF_S = 0.5  # waits 0.5, 1 and 2 s between the four tries
 
 
 def is_server_location(location: str) -> bool:
@@ -35,8 +44,9 @@ class Store:
 
     def __init__(self, location: str, create: bool = True):
         self.location = location
+        self.tries = TRIES if is_server_location(location) else 1  # an embedded store has nothing transient
         self.client = _connect(location)
-        self.max_batch = self._call(self.client.get_max_batch_size)
+        self.max_batch = min(self._call(self.client.get_max_batch_size), MAX_WRITE_BATCH)
         self._collections: dict[str, Any] = {}
         self._check_schema(create)
 
@@ -78,13 +88,8 @@ class Store:
         return self._collections[name]
 
     def _call(self, fn, *args, **kwargs):
-        """Run one Chroma call, turning its errors into a one-line StoreError."""
-        try:
-            return fn(*args, **kwargs)
-        except StoreError:
-            raise
-        except Exception as e:  # chromadb raises many unrelated types (httpx, sqlite, its own)
-            raise StoreError(f"store {self.location}: {type(e).__name__}: {first_line(e)}") from e
+        """Run one Chroma call (a server's transient failures retried), errors as a one-line StoreError."""
+        return _retrying(f"store {self.location}", self.tries, fn, *args, **kwargs)
 
     def _batched(self, name: str, method: str, ids: Sequence[str], **columns: Sequence[Any]) -> None:
         """Call `upsert` or `delete` on a collection in batches within Chroma's max batch size."""
@@ -228,6 +233,50 @@ def _file_id(path: str) -> str:
     return hashlib.sha1(path.encode("utf-8", "surrogateescape")).hexdigest()
 
 
+def _retrying(what: str, tries: int, fn, *args, **kwargs):
+    """Call fn, retrying transient failures with exponential backoff; what still fails is a one-line
+    StoreError starting with `what`."""
+    for attempt in range(1, tries + 1):
+        try:
+            return fn(*args, **kwargs)
+        except StoreError:
+            raise
+        except Exception as e:  # chromadb raises many unrelated types (httpx, sqlite, its own)
+            if attempt < tries and _transient(e):
+                time.sleep(BACKOFF_S * 2 ** (attempt - 1))
+                continue
+            tried = f" (tried {attempt} times)" if attempt > 1 else ""
+            raise StoreError(f"{what}: {type(e).__name__}: {first_line(e) or 'no answer'}{tried}") from e
+
+
+def _transient(error: Exception) -> bool:
+    """True for a server failure worth another try: no connection, a timeout, or a 5xx or 429 answer."""
+    import httpx
+
+    if isinstance(error, httpx.HTTPStatusError):
+        status = error.response.status_code
+    else:
+        status = error.code() if callable(getattr(error, "code", None)) else None
+    return isinstance(error, httpx.TransportError) or (isinstance(status, int) and (status >= 500 or status == 429))
+
+
+def _server_client(url, settings):
+    """An HttpClient whose every request is bounded in time, once the server answered a heartbeat
+    (Chroma's own client waits forever on a server that accepts connections but never answers)."""
+    import chromadb
+    import httpx
+
+    port = url.port or (443 if url.scheme == "https" else 8000)
+    heartbeat = f"{url.scheme}://{url.hostname}:{port}/api/v2/heartbeat"
+    _retrying(f"cannot open store {url.geturl()}: no Chroma server answers", TRIES,
+              lambda: httpx.get(heartbeat, timeout=CONNECT_TIMEOUT_S).raise_for_status())
+    client = chromadb.HttpClient(host=url.hostname, port=port, ssl=url.scheme == "https", settings=settings)
+    session = getattr(getattr(client, "_server", None), "_session", None)  # chromadb's httpx.Client
+    if session is not None:
+        session.timeout = httpx.Timeout(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+    return client
+
+
 def _connect(location: str):
     """A Chroma client: HttpClient for http(s)://HOST:PORT, PersistentClient for a folder."""
     try:
@@ -241,8 +290,7 @@ def _connect(location: str):
             url = urlparse(location)
             if not url.hostname:
                 raise StoreError(f"bad store URL {location!r}: expected http://HOST:PORT")
-            return chromadb.HttpClient(host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000),
-                                       ssl=url.scheme == "https", settings=settings)
+            return _server_client(url, settings)
         return chromadb.PersistentClient(path=location, settings=settings)
     except StoreError:
         raise

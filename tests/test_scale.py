@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
@@ -15,11 +16,12 @@ import pytest
 from indexer.config import Config
 from indexer.library import Library
 from indexer.pipeline import Job
-from store import SPACES
+from store import SPACES, Store, StoreError
 from tests import synth
 from tests.conftest import detector_model, make_library_folder
 from tests.test_cli import run_cli
 from tests.test_server import chroma_server, free_port  # noqa: F401  (chroma_server is a fixture)
+from tests.test_store import record
 
 distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed (the `cluster` extra)")
 
@@ -58,8 +60,8 @@ def _without_thumbnail(record: dict) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.server
-def test_dask_cluster_and_chroma_server_match_a_local_embedded_run(cluster, chroma_server, small_library,  # noqa: F811
-                                                                   tmp_path, monkeypatch):
+def test_dask_cluster_and_chroma_server_match_a_local_embedded_run(cluster, client, chroma_server,  # noqa: F811
+                                                                   small_library, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the server store's thumbnails go here
     models = {"detector_model": detector_model()}
     scaled = Library(Config.build({"store": chroma_server, "scheduler": cluster.scheduler_address, **models}, env={}))
@@ -79,6 +81,73 @@ def test_dask_cluster_and_chroma_server_match_a_local_embedded_run(cluster, chro
             np.testing.assert_allclose(scaled_vectors[item_id], vector, atol=1e-5)
     assert any(Path(tmp_path / "data").rglob("*.jpg"))  # a Dask worker wrote the video's thumbnail
     assert scaled.index([small_library]).unchanged == 4  # incremental through the cluster too
+    assert sorted(client.run(_analyzer_sets).values()) == [1, 1]  # each worker process built its analyzers once
+
+
+def _analyzer_sets() -> int:
+    """How many analyzer sets (each loads its models once) this Dask worker process keeps."""
+    from indexer import cluster
+
+    return len(cluster._workers)
+
+
+@pytest.mark.server
+def test_a_batch_whose_answer_was_lost_is_retried_without_duplicates(chroma_server, monkeypatch):  # noqa: F811
+    import httpx
+
+    monkeypatch.setattr("store.chroma.BACKOFF_S", 0.05)
+    store = Store(chroma_server)
+    store.max_batch = 7  # 20 records: three batches a collection
+    before = {name: store.count(name) for name in ("items", "audio")}
+    session = store.client._server._session
+    real_request, lost = session.request, []
+
+    def lose_the_first_upsert_answer(method, url, **kwargs):
+        """The server writes the batch, but its answer never arrives (as when a connection drops)."""
+        response = real_request(method, url, **kwargs)
+        if url.endswith("/upsert") and not lost:
+            lost.append(url)
+            raise httpx.ReadTimeout("answer lost", request=response.request)
+        return response
+
+    monkeypatch.setattr(session, "request", lose_the_first_upsert_answer)
+    ids = [f"retry{i}" for i in range(20)]
+    store.put([record(i) for i in ids])
+    assert lost  # the batch went twice...
+    assert {name: store.count(name) - count for name, count in before.items()} == {"items": 20, "audio": 20}  # ...once
+    store.remove(ids)
+
+
+def test_a_server_that_never_answers_is_a_bounded_one_line_error(monkeypatch):
+    monkeypatch.setattr("store.chroma.CONNECT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr("store.chroma.BACKOFF_S", 0.05)
+    with socket.socket() as silent:  # accepts connections (the kernel does), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        started = time.monotonic()
+        with pytest.raises(StoreError) as error:
+            Store(f"http://127.0.0.1:{silent.getsockname()[1]}")
+    assert time.monotonic() - started < 5
+    assert "cannot open store" in str(error.value) and "tried 4 times" in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.server
+def test_a_server_lost_mid_run_is_a_one_line_error_after_retries(chroma_server, monkeypatch):  # noqa: F811
+    import httpx
+
+    monkeypatch.setattr("store.chroma.BACKOFF_S", 0.05)
+    store = Store(chroma_server)
+    tries = []
+
+    def refused(method, url, **kwargs):
+        tries.append(url)
+        raise httpx.ConnectError("[Errno 111] Connection refused")
+
+    monkeypatch.setattr(store.client._server._session, "request", refused)
+    with pytest.raises(StoreError, match=r"ConnectError: \[Errno 111\] Connection refused \(tried 4 times\)"):
+        store.put([record("lost")])
+    assert len(tries) == 4
 
 
 def test_a_file_the_workers_cannot_read_is_named(cluster, client, tmp_path, monkeypatch):

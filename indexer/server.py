@@ -161,6 +161,8 @@ class RecommendBody(BaseModel):
     kind: Kind | None = None
     context: Context | None = None
     diversity: float | None = Field(None, ge=0, le=1)
+    novelty: float = Field(0.0, ge=0, le=1)
+    popularity: float | None = Field(None, ge=0, le=1)
     limit: int = Field(12, ge=1, le=MAX_LIMIT)
 
 
@@ -281,14 +283,15 @@ def with_cards(library, answer) -> dict:
 
 def recommend_for(library, body: RecommendBody) -> dict:
     """POST /api/recommend: the body's items checked as known ids, then Library.recommend."""
-    from indexer.query import DEFAULT_DIVERSITY, make_filters
+    from indexer.query import DEFAULT_DIVERSITY, DEFAULT_POPULARITY, make_filters
 
     like = [known_item(library, i) for i in body.like]
     dislike = [known_item(library, i) for i in body.dislike]
     filters = make_filters(body.kind, body.mood, body.tempo)
     diversity = DEFAULT_DIVERSITY if body.diversity is None else body.diversity
+    popularity = DEFAULT_POPULARITY if body.popularity is None else body.popularity
     answer = library.recommend(like, dislike, body.text or None, body.limit, user=body.user, context=body.context,
-                               filters=filters, diversity=diversity)
+                               filters=filters, diversity=diversity, novelty=body.novelty, popularity=popularity)
     return with_cards(library, answer)
 
 

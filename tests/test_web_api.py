@@ -120,6 +120,9 @@ def test_similar_search_and_recommend_give_reasons_and_cards(client, ids):
     assert liked and ids[ODE] not in {h["id"] for h in liked}
     calm = client.post("/api/recommend", json={"text": "slow sad organ", "kind": "audio", "limit": 1}).json()
     assert calm["results"][0]["card"]["title"] == "Greensleeves (organ)"
+    tuned = client.post("/api/recommend", json={"like": [ids[ODE]], "novelty": 0.5, "popularity": 0}).json()
+    assert tuned["results"] and ids[ODE] not in {h["id"] for h in tuned["results"]}
+    assert client.post("/api/recommend", json={"like": [ids[ODE]], "popularity": 2}).status_code == 400
 
 
 def test_feedback_is_used_at_once_by_recommend_and_audience(client, ids):

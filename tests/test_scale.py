@@ -213,16 +213,24 @@ def test_a_worker_killed_mid_file_loses_no_file(cluster, client, tmp_path):
     assert report.failed == [] and report.indexed == len(files)  # one death: Dask re-ran the file elsewhere
 
 
-def test_a_file_that_kills_its_workers_is_reported_failed(cluster, client, media_dir, monkeypatch):
-    from indexer.cluster import DaskExecutor
+def test_a_file_that_kills_its_workers_is_reported_failed_and_its_task_mates_are_not(cluster, client, media_dir,
+                                                                                       monkeypatch):
+    from indexer.cluster import DaskExecutor, TaskResult
+    from indexer.pipeline import failed
 
-    def crash(config, job):
-        """Die as a decoder bug would, on every worker that tries this file."""
-        os._exit(1)
+    def crash_on_major(config, jobs):
+        """Die as a decoder bug would, on every worker given major.wav; pretend to analyse other files."""
+        if any(job.path.endswith("major.wav") for job in jobs):
+            os._exit(1)
+        return TaskResult([failed(job, "fake", "analysed") for job in jobs], 0.1)
 
-    monkeypatch.setattr("indexer.cluster.analyse", crash)  # a local function: Dask ships it by value
+    monkeypatch.setattr("indexer.cluster.analyse", crash_on_major)  # a local function: Dask ships it by value
     monkeypatch.setattr(cluster.scheduler, "allowed_failures", 1)  # give up after two deaths, not four
     executor = DaskExecutor(Config.build(env={}).analyzers, cluster.scheduler_address, client=client)
-    (outcome,) = executor.run([Job(str(media_dir / "major.wav"), "audio", "id0", ("audio",))])
-    assert outcome.fatal and outcome.failures[0].analyzer == "worker"
-    assert "died while analysing it" in outcome.failures[0].error
+    executor._per_task = 3  # all three files in one task
+    names = ("fast clicks.wav", "major.wav", "sub dir/élégie lente.wav")
+    outcomes = list(executor.run([Job(str(media_dir / name), "audio", f"id{i}", ("audio",))
+                                  for i, name in enumerate(names)]))
+    errors = {Path(o.job.path).name: o.failures[0].error for o in outcomes}
+    assert len(outcomes) == 3 and errors["fast clicks.wav"] == errors["élégie lente.wav"] == "analysed"
+    assert "died while analysing it" in errors["major.wav"]

@@ -307,7 +307,9 @@ def recommend(store: Store, seeds: Mapping[str, float], text: str | None, embed:
     if popularity or novelty:
         pool.sort(key=lambda c: (-c.score, c.id))
     chosen = diversify(pool, weights, limit, diversity)
-    liked = [{**_summary(store, i), "id": i} for i, w in sorted(seeds.items(), key=lambda kv: -kv[1]) if w > 0][:3]
+    liked_ids = [i for i, w in sorted(seeds.items(), key=lambda kv: -kv[1]) if w > 0][:3]
+    metas = _summaries(store, set(liked_ids))
+    liked = [{**metas[i], "id": i} for i in liked_ids if i in metas]
     results = []
     for c in chosen:
         closest = best_match(liked, c.meta) if liked else None

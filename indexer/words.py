@@ -92,9 +92,14 @@ class WordIndex:
         words and words most items have."""
         if a not in self.row or b not in self.row:
             return []
-        both = set(self.matrix[self.row[a]].indices) & set(self.matrix[self.row[b]].indices)
+        both = set(self._word_ids(a)) & set(self._word_ids(b))
         telling = [k for k in both if self.idf[k] > self.common_idf and self.words[k] not in STOP_WORDS]
         return [self.words[k] for k in sorted(telling, key=lambda k: (-self.idf[k], self.words[k]))[:n]]
+
+    def _word_ids(self, item_id: str) -> np.ndarray:
+        """The vocabulary indices of one item's words (a slice of the sparse matrix, no copy)."""
+        row = self.row[item_id]
+        return self.matrix.indices[self.matrix.indptr[row]:self.matrix.indptr[row + 1]]
 
 
 def _unit_rows(matrix: csr_matrix) -> csr_matrix:

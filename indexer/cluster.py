@@ -145,21 +145,20 @@ class DaskExecutor:
             raise ClusterError(f"lost the Dask scheduler at {self.address}: {first_line(e)}") from e
 
     def _outcomes(self, future, jobs: tuple[Job, ...]) -> Iterator[Outcome]:
-        """The task's outcomes, or failed ones saying why there are none. A task of several files whose
-        workers died runs again one file a task, so only a file that kills workers is reported failed."""
+        """The task's outcomes, or a failed one saying why there is none. A failed task of several files
+        runs again one file a task, so only the file that kills workers (or the task) is reported failed."""
         from distributed import KilledWorker
 
         try:
             result = future.result()
-        except KilledWorker:
+        except Exception as e:  # workers died, or e.g. a result that cannot be sent back: a file fails, not the run
             if len(jobs) > 1:
                 for job in jobs:
                     self._submit((job,))
                 return
-            yield failed(jobs[0], "worker", "Dask worker processes died while analysing it (tried on several)")
-            return
-        except Exception as e:  # e.g. a result that cannot be sent back: those files fail, not the run
-            yield from (failed(job, "worker", f"{type(e).__name__}: {first_line(e)}") for job in jobs)
+            died = isinstance(e, KilledWorker)
+            yield failed(jobs[0], "worker", "Dask worker processes died while analysing it (tried on several)"
+                         if died else f"{type(e).__name__}: {first_line(e)}")
             return
         self._per_task = max(1, min(MAX_FILES_PER_TASK, round(TARGET_TASK_S * len(jobs) / max(result.seconds, 1e-3))))
         for job, outcome in zip(jobs, result.outcomes):

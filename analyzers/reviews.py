@@ -428,8 +428,6 @@ def may_name(text: str) -> bool:
     """True when a review may name a person, work, place or brand: a capitalised word inside a
     sentence, or one starting a sentence that is not very common English ("Spielberg", "Paris",
     not "The" or "Great"). Text without one gives en_core_web_sm's recogniser nothing to go on."""
-    from wordfreq import zipf_frequency
-
     for match in CAPITALISED.finditer(text):
         word = match.group()
         if word in I_FORMS:
@@ -438,7 +436,7 @@ def may_name(text: str) -> bool:
         while before >= 0 and text[before] in " \t\r\n\"'(":
             before -= 1
         starts_sentence = before < 0 or text[before] in ".!?:;"
-        if not starts_sentence or zipf_frequency(word.lower(), "en") < COMMON_ZIPF:
+        if not starts_sentence or ZIPF_CEILING - english_rarity(word.lower()) < COMMON_ZIPF:
             return True
     return False
 

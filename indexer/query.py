@@ -23,7 +23,7 @@ import numpy as np
 
 from analyzers.moods import MOODS
 from indexer.errors import UsageError
-from indexer.words import STOP_WORDS, WordIndex
+from indexer.words import STOP_WORDS, WordIndex, words_of
 from store import SPACES, Store
 
 DEFAULT_WEIGHTS = {"audio": 0.5, "visual": 0.3, "text": 0.2, "words": 0.3}
@@ -672,5 +672,5 @@ def _a(noun: str) -> str:
 
 
 def _words(text: str) -> set[str]:
-    """Lower-case content words of a text."""
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOP_WORDS and len(w) > 1}
+    """Lower-case content words of a text: the words channel's words without the stop words."""
+    return words_of(text) - STOP_WORDS

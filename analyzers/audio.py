@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import warnings
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -46,12 +46,9 @@ HARMONIC_DECAY = 0.8
 # benchmark, correct keys had a median margin of 0.19 and wrong ones 0.075.
 KEY_MARGIN_FOR_CERTAINTY = 0.3
 MIN_BPM, MAX_BPM = 40.0, 240.0
-# Tempo choice (tuned on benchmarks/audio.py seeds 0-2, checked on held-apart halves): candidates are
-# weighted by a log-normal preference centred on PREFERRED_BPM (sigma in octaves), then a faster
-# metrical level is adopted only when its periodicity is FILL_RATIO as strong and it stays at or
-# under FASTEST_LEVEL_BPM; a slower one when the beat's periodicity is under SPARSE_RATIO of it.
-PREFERRED_BPM, PREFERENCE_OCTAVES = 130.0, 0.8
-FILL_RATIO, SPARSE_RATIO, FASTEST_LEVEL_BPM = 0.8, 0.5, 180.0
+# Tempo candidates are read at these multiples of their period: fractions (a faster level the
+# notes fill) and multiples (the bar, or a slower level).
+PERIOD_MULTIPLES = {"1": 1.0, "1_2": 0.5, "1_3": 1 / 3, "2": 2.0, "3": 3.0, "4": 4.0}
 MAX_ANALYSIS_S = 600.0  # longer audio is analysed from three excerpts (see `excerpt`)
 SILENCE_RMS = 1e-4  # below this RMS (about -80 dBFS) a file is treated as silent
 CONTRAST_FLOOR_DB = -50.0  # spectral valleys are measured no deeper than this below the loudest bin
@@ -64,8 +61,10 @@ class AudioFeatures(Result):
 
     duration_s: length of the decoded audio in seconds. Audio longer than MAX_ANALYSIS_S (10 min)
     is analysed from three excerpts (start, middle, end) of 200 s each.
-    tempo_bpm: beats per minute of the main pulse (0 for silence or no pulse), from the
-    autocorrelation of attacks plus harmonic changes with octave checks (see `tempo`);
+    tempo_bpm: beats per minute of the main pulse, the quarter note as a score would write it (0 for
+    silence or no pulse): the peak of the autocorrelation of attacks plus harmonic changes that a
+    small fitted network rates most likely to be the beat, from the periodicity at it, at its halves
+    and multiples, and how many notes a beat would then hold (see `tempo`);
     tempo_confidence 0..1: the pulse salience of the chosen beat (mean autocorrelation at one to
     four beats; 1 is a perfectly periodic rhythm, near 0 no steady pulse). beat_times_s: beat
     positions in seconds (dynamic-programming beat tracker seeded with tempo_bpm).
@@ -119,7 +118,7 @@ class AudioAnalyzer(Analyzer):
     """Listens to every audio file and every video's audio track."""
 
     name = "audio"
-    version = "5"
+    version = "6"
     media_kinds = frozenset({MediaKind.AUDIO, MediaKind.VIDEO})
     result_type = AudioFeatures
     space = "audio"
@@ -142,6 +141,8 @@ class _Shared:
     onset_env: np.ndarray  # spectral flux of the log-mel spectrogram (note attacks)
     frame_chroma: np.ndarray  # 12 x frames, normalized per frame, from the main STFT (fast pitch changes)
     acf: np.ndarray  # autocorrelation of the rhythm envelope (attacks plus harmonic changes), lag in frames
+    change_acf: np.ndarray  # autocorrelation of harmonic change alone
+    texture: dict[str, float]  # see rhythm_texture
     chroma: np.ndarray  # 12 x frames of note salience from the pitch STFT (the key)
     rms: np.ndarray
 
@@ -158,7 +159,7 @@ def audio_features(y: np.ndarray, sr: int = SR) -> AudioFeatures:
         return _silent_features(duration_s)
     y = np.pad(y, (0, max(0, N_FFT - len(y))))
     shared = _shared_intermediates(y)
-    tempo_bpm, tempo_confidence = tempo(shared.acf)
+    tempo_bpm, tempo_confidence = tempo(shared.acf, shared.change_acf, shared.texture)
     beat_times_s = beats(shared.onset_env, tempo_bpm)
     time_signature = metre(shared.acf, tempo_bpm)
     key, mode, key_confidence, mode_strength = key_from_chroma(shared.chroma)
@@ -211,8 +212,11 @@ def _shared_intermediates(y: np.ndarray) -> _Shared:
     chroma = salience_chroma(pitch_mag)
     frame_chroma = librosa.feature.chroma_stft(S=magnitude**2, sr=SR, n_fft=N_FFT, tuning=0.0)
     frame_chroma = frame_chroma / np.maximum(frame_chroma.sum(axis=0, keepdims=True), 1e-9)
-    acf = onset_autocorrelation(rhythm_envelope(onset_env, frame_chroma))
-    return _Shared(magnitude, mel_db, onset_env, frame_chroma, acf, chroma, rms)
+    change = chroma_change(frame_chroma)
+    acf = onset_autocorrelation(rhythm_envelope(onset_env, change))
+    change_acf = onset_autocorrelation(change)
+    texture = rhythm_texture(onset_env, frame_chroma)
+    return _Shared(magnitude, mel_db, onset_env, frame_chroma, acf, change_acf, texture, chroma, rms)
 
 
 def _silent_features(duration_s: float) -> AudioFeatures:
@@ -226,13 +230,21 @@ def _silent_features(duration_s: float) -> AudioFeatures:
 
 # ---- rhythm ---------------------------------------------------------------------------------
 
-def rhythm_envelope(onset_env: np.ndarray, frame_chroma: np.ndarray) -> np.ndarray:
+def chroma_change(frame_chroma: np.ndarray) -> np.ndarray:
+    """Per frame, how much pitch class appeared since the previous frame: notes and chords changing."""
+    return np.concatenate([[0.0], np.maximum(np.diff(frame_chroma, axis=1), 0).sum(axis=0)])
+
+
+def rhythm_envelope(onset_env: np.ndarray, change: np.ndarray) -> np.ndarray:
     """Note attacks plus harmonic changes, each standardized: legato organ or strings change chords on
     the beat without sharp attacks, so pitch-class change carries the pulse that attacks miss."""
-    change = np.concatenate([[0.0], np.maximum(np.diff(frame_chroma, axis=1), 0).sum(axis=0)])
     n = min(len(onset_env), len(change))
-    standardize = lambda v: (v - v.mean()) / (v.std() + 1e-9)  # noqa: E731
-    return standardize(onset_env[:n]) + standardize(change[:n])
+    return _standardize(onset_env[:n]) + _standardize(change[:n])
+
+
+def _standardize(v: np.ndarray) -> np.ndarray:
+    """Zero mean and unit standard deviation (a constant becomes all zeros)."""
+    return (v - v.mean()) / (v.std() + 1e-9)
 
 
 def onset_autocorrelation(onset_env: np.ndarray) -> np.ndarray:
@@ -277,46 +289,71 @@ def pulse_salience(acf: np.ndarray, lag: float) -> float:
     return sum(max(_acf_at(acf, k * lag), 0.0) for k in (1, 2, 3, 4)) / 4
 
 
-def tempo(acf: np.ndarray) -> tuple[float, float]:
-    """Tempo in BPM and a 0..1 confidence from the rhythm autocorrelation, octave errors checked.
+def rhythm_texture(onset_env: np.ndarray, frame_chroma: np.ndarray) -> dict[str, float]:
+    """How the notes fall, whatever the beat: note rate, evenness of the gaps, and how many pitch
+    classes sound at once. The tempo model reads it to judge how many notes a beat holds (a fiddle
+    tune runs in sixteenths, a chorale moves in quarters), which periodicity alone cannot tell."""
+    import librosa
 
-    Candidates are the autocorrelation peaks between MIN_BPM and MAX_BPM, scored by pulse salience
-    (periodicity at the lag and its multiples) times a broad log-normal tempo preference. The
-    winner then moves to a faster metrical level (half or third of the period) when the onsets
-    fill that grid nearly as strongly, or to a slower one (double) when its own beats are sparse.
-    """
+    frames = librosa.onset.onset_detect(onset_envelope=onset_env, sr=SR, hop_length=HOP)
+    gaps_s = np.diff(frames) / FRAME_RATE
+    evenness = {"ioi_cv": 0.0, "ioi_stream": 0.0}
+    if len(gaps_s):
+        evenness = {"ioi_cv": float(gaps_s.std() / gaps_s.mean()),
+                    "ioi_stream": float(np.mean(np.abs(gaps_s / np.median(gaps_s) - 1) < 0.15))}
+    entropy = -(frame_chroma * np.log(frame_chroma + 1e-9)).sum(axis=0)
+    active = (frame_chroma > 0.5 * frame_chroma.max(axis=0, keepdims=True)).sum(axis=0)
+    return {"log2_onsets_per_s": float(np.log2(max(len(frames), 1) / (len(onset_env) / FRAME_RATE))),
+            **evenness, "chroma_entropy": float(entropy.mean()), "active_pitch_classes": float(active.mean())}
+
+
+def tempo_candidates(acf: np.ndarray, change_acf: np.ndarray,
+                     texture: Mapping[str, float]) -> list[tuple[float, dict[str, float]]]:
+    """Every autocorrelation peak between MIN_BPM and MAX_BPM, as (lag in frames, the features
+    `tempo_model` scores): the tempo's octave, periodicity at the lag and at its fractions and
+    multiples (relative to the strongest peak), harmonic change at the lag, and notes per beat,
+    alone and times each texture feature."""
     lags = np.arange(int(FRAME_RATE * 60 / MAX_BPM), min(int(FRAME_RATE * 60 / MIN_BPM) + 1, len(acf) - 1))
-    if len(lags) < 3:
+    peaks = [_peak_lag(acf, lag) for lag in lags[1:-1]
+             if acf[lag] >= acf[lag - 1] and acf[lag] > acf[lag + 1] and acf[lag] > 0]
+    if not peaks:
+        return []
+    strongest = max(_acf_at(acf, lag) for lag in peaks)
+    out = []
+    for lag in peaks:
+        octave = float(np.log2(60 * FRAME_RATE / lag / 120.0))
+        per_beat = texture["log2_onsets_per_s"] + float(np.log2(lag / FRAME_RATE))
+        f = {"octave": octave, "octave_sq": octave**2, "change_acf": _acf_at(change_acf, lag),
+             **{f"acf_x{name}": _acf_at(acf, lag * m) / strongest for name, m in PERIOD_MULTIPLES.items()},
+             "notes_per_beat": per_beat, "notes_per_beat_sq": per_beat**2,
+             **{f"notes_per_beat_x_{k}": per_beat * v for k, v in texture.items()}}
+        out.append((lag, f))
+    return out
+
+
+def candidate_scores(x: np.ndarray, nets: Sequence[tuple]) -> np.ndarray:
+    """Per row of standardized candidate features, the networks' mean probability that it is the beat."""
+    logits = [np.maximum(x @ w1.T + b1, 0) @ w2 + b2 for w1, b1, w2, b2 in nets]
+    return np.mean([0.5 * (1 + np.tanh(z / 2)) for z in logits], axis=0)  # the logistic, without overflow
+
+
+def tempo(acf: np.ndarray, change_acf: np.ndarray, texture: Mapping[str, float]) -> tuple[float, float]:
+    """Tempo in BPM (the quarter note, as scores write it) and a 0..1 confidence.
+
+    Each candidate period (an autocorrelation peak) is scored by a small network over its
+    `tempo_candidates` features, fitted on scored music (analyzers/tempo_model.py, written by
+    benchmarks/tempo_fit.py); the confidence is the pulse salience of the winner.
+    """
+    from analyzers import tempo_model
+
+    candidates = tempo_candidates(acf, change_acf, texture)
+    if not candidates:
         return 0.0, 0.0
-    scored = []
-    for lag in lags[1:-1]:
-        if acf[lag] >= acf[lag - 1] and acf[lag] > acf[lag + 1] and acf[lag] > 0:
-            refined = _peak_lag(acf, lag)
-            preference = np.exp(-0.5 * (np.log2(60 * FRAME_RATE / refined / PREFERRED_BPM) / PREFERENCE_OCTAVES) ** 2)
-            scored.append((pulse_salience(acf, refined) * preference, refined))
-    if not scored:
-        return 0.0, 0.0
-    beat_lag = _metrical_level(acf, max(scored)[1])
+    x = np.array([[f[k] for k in tempo_model.FEATURES] for _, f in candidates])
+    scores = candidate_scores((x - tempo_model.MEAN) / tempo_model.SCALE, tempo_model.NETS)
+    beat_lag = candidates[int(np.argmax(scores))][0]
     confidence = float(np.clip(pulse_salience(acf, beat_lag), 0, 1))
     return float(np.clip(60 * FRAME_RATE / beat_lag, MIN_BPM, MAX_BPM)), confidence
-
-
-def _metrical_level(acf: np.ndarray, lag: float) -> float:
-    """Move a candidate beat period to a faster level the onsets fill, or a slower one if beats are sparse."""
-    for _ in range(3):
-        for divisor in (2, 3):
-            sub = _peak_lag(acf, int(round(lag / divisor)))
-            if 60 * FRAME_RATE / sub <= FASTEST_LEVEL_BPM and _acf_at(acf, sub) >= FILL_RATIO * _acf_at(acf, lag):
-                lag = sub
-                break
-        else:
-            break
-    for _ in range(2):
-        if 60 * FRAME_RATE / (2 * lag) >= MIN_BPM and _acf_at(acf, lag) < SPARSE_RATIO * _acf_at(acf, 2 * lag):
-            lag = _peak_lag(acf, int(round(2 * lag)))
-        else:
-            break
-    return lag
 
 
 def beats(onset_env: np.ndarray, tempo_bpm: float) -> np.ndarray:

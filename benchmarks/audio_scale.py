@@ -31,7 +31,7 @@ OUT = ROOT / "analyzers" / "audio_scale.py"
 def raw_features(y: np.ndarray) -> dict[str, np.ndarray]:
     """The raw vector features of one clip, through the analyzer's own steps."""
     shared = A._shared_intermediates(y)
-    tempo_bpm, tempo_confidence = A.tempo(shared.acf)
+    tempo_bpm, tempo_confidence = A.tempo(shared.acf, shared.change_acf, shared.texture)
     beat_times_s = A.beats(shared.onset_env, tempo_bpm)
     _, _, _, mode_strength = A.key_from_chroma(shared.chroma)
     loudness_lufs, dynamic_range_db = A.loudness(y, A.SR)

@@ -104,3 +104,14 @@ def test_long_audio_is_analysed_from_bounded_excerpts():
     assert len(short) <= MAX_ANALYSIS_S * sr
     assert short[0] == 0 and short[-1] == long[-1]  # start and end are both represented
     assert excerpt(long[:1000], sr) is not None and len(excerpt(long[:1000], sr)) == 1000
+
+
+def test_tempo_model_scores_the_features_the_candidates_have(tmp_path: Path):
+    """The fitted model (analyzers/tempo_model.py) must be refitted whenever tempo_candidates changes."""
+    from analyzers import audio, tempo_model
+
+    y = MediaContext(synth.click_track(tmp_path / "c.wav", tempo_bpm=100, duration_s=8.0)).audio(sr=SR)
+    shared = audio._shared_intermediates(y)
+    candidates = audio.tempo_candidates(shared.acf, shared.change_acf, shared.texture)
+    assert candidates and all(tuple(f) == tempo_model.FEATURES for _, f in candidates)
+    assert len(tempo_model.MEAN) == len(tempo_model.SCALE) == len(tempo_model.FEATURES)

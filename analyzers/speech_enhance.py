@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import tarfile
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,7 @@ LOOKAHEAD_FRAMES = 2  # the networks see this many frames ahead: their output at
 NORM_ALPHA = 0.99  # exponential mean of the feature normalization: exp(-hop / 1 s), as libDF rounds it
 ERB_NORM_INIT_DB = (-60.0, -90.0)  # start of the ERB feature mean, lowest to highest band
 UNIT_NORM_INIT = (0.001, 0.0001)  # start of the complex feature magnitude mean, lowest to highest bin
-ONNX_THREADS = 1  # its recurrent layers step frame by frame; a second thread measured slower
+ONNX_THREADS = 1  # per network: its recurrent layers step frame by frame, a second thread measured slower
 ENHANCE_ATTEN_DB = 12.0  # at most this much is taken off anything: the rest of the music stays
 
 
@@ -77,6 +78,7 @@ class DeepFilterNet:
         if missing:
             raise KeyError(f"model archive lacks {', '.join(sorted(missing))}.onnx")
         self.erb_widths = erb_band_widths()
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="deepfilternet")
 
     def enhance(self, samples: np.ndarray, atten_db: float = ENHANCE_ATTEN_DB) -> np.ndarray:
         """The samples (16 kHz mono) with noise and music lowered by at most atten_db, same length and timing."""
@@ -96,8 +98,10 @@ class DeepFilterNet:
         e0, e1, e2, e3, emb, c0, _lsnr = self.sessions["enc"].run(None, {
             "feat_erb": feat_erb[None, None].astype(np.float32),
             "feat_spec": np.stack([feat_spec.real, feat_spec.imag])[None].astype(np.float32)})
+        # the two decoders are independent: the deep-filter one runs on a second core meanwhile
+        pending = self.pool.submit(self.sessions["df_dec"].run, None, {"emb": emb, "c0": c0})
         gains = self.sessions["erb_dec"].run(None, {"emb": emb, "e3": e3, "e2": e2, "e1": e1, "e0": e0})[0][0, 0]
-        coefs = self.sessions["df_dec"].run(None, {"emb": emb, "c0": c0})[0][0].reshape(frames, NB_DF, DF_ORDER, 2)
+        coefs = pending.result()[0][0].reshape(frames, NB_DF, DF_ORDER, 2)
         ahead = LOOKAHEAD_FRAMES
         # the networks' output at frame t + ahead belongs to frame t; the last frames keep gain 1
         bin_gains = np.ones_like(spec.real)

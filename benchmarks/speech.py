@@ -251,7 +251,9 @@ def score(clips, rows: list[dict], normalize) -> dict:
                 way: {"empty_share": float(np.mean([r[f"{way}_words"] == 0 for r in picked])),
                       "words": int(sum(r[f"{way}_words"] for r in picked))} for way in ("pipeline", "engine")}}
     speed = {}
-    for group, categories in (("speech", SPEECH_CATEGORIES), ("music", ("music",)), ("silent", ("silent",))):
+    groups = (("speech", SPEECH_CATEGORIES), ("  of which clean", ("real", "espeak")),
+              ("  of which over music", ("music_mix",)), ("music", ("music",)), ("silent", ("silent",)))
+    for group, categories in groups:  # the clean/over-music split shows what the music-under-speech step costs
         picked = [(c, r) for c, r in zip(clips, rows) if c.category in categories]
         if not picked:
             continue

@@ -248,8 +248,8 @@ def detect_speech(samples: np.ndarray, vad: Any) -> list[tuple[float, float]]:
 def speech_probabilities(samples: np.ndarray, session: Any) -> list[float]:
     """silero-vad's speech probability for each VAD_WINDOW of 16 kHz samples, stepping its ONNX session
     with numpy: the same inputs as silero's own loop (the window after VAD_CONTEXT samples of the one
-    before, the recurrent state carried over, a short last window padded with zeros), in half the time,
-    because that loop converts to and from torch at every 32 ms window."""
+    before, the recurrent state carried over, a short last window padded with zeros), in two thirds
+    of the time, because that loop converts to and from torch at every 32 ms window."""
     padded = np.concatenate([np.zeros(VAD_CONTEXT, np.float32), samples,
                              np.zeros(-samples.size % VAD_WINDOW, np.float32)])
     state = np.zeros((2, 1, 128), np.float32)

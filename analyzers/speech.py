@@ -182,9 +182,8 @@ def transcribe(samples: np.ndarray, vad: Any, engine: AsrEngine, language: str |
     if not speech:
         return nothing
     regions = pad_and_merge(speech, duration_s)
-    enhancer = enhancer if enhancer is not None else load_enhancer()
     if background_db(samples, speech) > BACKGROUND_GATE_DB:
-        samples = suppress_background(samples, regions, enhancer)
+        samples = suppress_background(samples, regions, enhancer if enhancer is not None else load_enhancer())
     clip, offsets = concatenate(samples, regions)
     detected, raw = engine.transcribe(clip, language)
     segments = []

@@ -1,7 +1,11 @@
 """Benchmark of the speech analyzer: word error rate, silence on music and noise, and speed.
 
-Usage: python benchmarks/speech.py [--seed 0] [--clips 30] [--asterisk-clips 10] [--music-clips 8]
-                                   [--verbose] [--json] [--whisper-checkpoint PATH]
+Usage: python benchmarks/speech.py [--seed 0 [1 ...]] [--clips 30] [--asterisk-clips 10] [--music-clips 8]
+                                   [--engine both] [--verbose] [--json] [--whisper-checkpoint PATH]
+
+One seed's 18 espeak-ng and 12 over-music clips tell the two ways apart only to a few hundredths of WER
+(tiny.en's output moves that much when the audio is shifted by half a second): give several seeds to pool
+their clips into one dataset for tighter intervals.
 
 Builds its own ground truth (see benchmarks/speech_data.py; cached under ~/.cache/mediaindex-bench/speech/):
 recorded human speech with exact transcripts from registry packages (LibriVox and CMU utterances from the
@@ -134,10 +138,13 @@ def load_engines(args, log) -> tuple[dict, list[str]]:
     from analyzers.speech import load_asr_engine
 
     engines, notes = {}, []
-    try:
-        engines["faster-whisper tiny.en"] = load_asr_engine("faster-whisper", "tiny.en")
-    except ModelUnavailable as e:
-        notes.append(f"faster-whisper: {e}")
+    if args.engine in ("both", "faster-whisper"):
+        try:
+            engines["faster-whisper tiny.en"] = load_asr_engine("faster-whisper", "tiny.en")
+        except ModelUnavailable as e:
+            notes.append(f"faster-whisper: {e}")
+    if args.engine not in ("both", "whisper"):
+        return engines, notes
     given = args.whisper_checkpoint
     try:
         found = find_whisper_checkpoint(given, log)
@@ -424,10 +431,13 @@ def print_per_clip(clips, rows: list[dict]) -> None:
 def parse_args(argv=None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=0, help="changes sentences, voices, pauses, music and prompts")
+    parser.add_argument("--seed", type=int, nargs="+", default=[0],
+                        help="changes sentences, voices, pauses, music and prompts; several seeds are pooled")
     parser.add_argument("--clips", type=int, default=30, help="espeak-ng speech clips (40%% of them over music)")
     parser.add_argument("--asterisk-clips", type=int, default=10, help="clips of 2-3 recorded Asterisk prompts")
     parser.add_argument("--music-clips", type=int, default=8, help="FluidSynth music-only clips (plus 2 synth ones)")
+    parser.add_argument("--engine", choices=("both", "faster-whisper", "whisper"), default="both",
+                        help="which engines to run (default: both)")
     parser.add_argument("--whisper-checkpoint", help="a real openai-whisper checkpoint (.pt) to benchmark too")
     parser.add_argument("--verbose", action="store_true", help="per-clip reference and hypotheses")
     parser.add_argument("--json", action="store_true", help="print one JSON object of all figures instead")
@@ -443,8 +453,14 @@ def run(args, log) -> tuple[dict, list, dict]:
     from analyzers.speech import SR, load_vad
 
     timing, t0 = {}, time.perf_counter()
-    log(f"building dataset (seed {args.seed}, cache {data.CACHE_DIR})")
-    clips, notes = data.build(args.clips, args.asterisk_clips, args.music_clips, args.seed, log)
+    log(f"building dataset (seed {' '.join(map(str, args.seed))}, cache {data.CACHE_DIR})")
+    clips, notes = [], []
+    for seed in args.seed:
+        built, why = data.build(args.clips, args.asterisk_clips, args.music_clips, seed, log)
+        for clip in built if len(args.seed) > 1 else ():
+            clip.name = f"s{seed}-{clip.name}"
+        clips += [c for c in built if c.path not in {d.path for d in clips}]  # LibriVox + CMU: the same every seed
+        notes += [note for note in why if note not in notes]
     timing["dataset"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     samples = [MediaContext(c.path).audio(sr=SR) for c in clips]
@@ -463,7 +479,7 @@ def run(args, log) -> tuple[dict, list, dict]:
     for engine_name, engine in engines.items():
         t2 = time.perf_counter()
         log(f"running {engine_name} on {len(clips)} clips, with and without VAD")
-        seed_decoders(args.seed)
+        seed_decoders(args.seed[0])
         rows = run_engine(engine_name, engine, vad, clips, samples, log)
         report["engines"][engine_name] = score(clips, rows, normalize)
         per_engine_rows[engine_name] = rows

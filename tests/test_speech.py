@@ -227,7 +227,9 @@ def test_engine_segments_map_back_and_hallucinations_outside_speech_are_dropped(
 
 
 def test_regions_are_padded_merged_and_kept_inside_the_file():
-    assert pad_and_merge([(0.1, 1.0), (1.5, 2.0), (10.0, 11.9)], duration_s=12.0) == [(0.0, 2.25), (9.75, 12.0)]
+    speech = [(0.1, 1.0), (1.5, 2.0), (10.0, 11.9)]
+    assert pad_and_merge(speech, 12.0, pad_s=0.25, merge_gap_s=1.0) == [(0.0, 2.25), (9.75, 12.0)]
+    assert pad_and_merge(speech, 12.0, pad_s=0.25, merge_gap_s=0.0) == [(0.0, 1.25), (1.25, 2.25), (9.75, 12.0)]
 
 
 def test_offset_map_sends_clip_times_to_their_region():

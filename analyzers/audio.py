@@ -142,6 +142,7 @@ class _Shared:
     magnitude: np.ndarray  # |STFT|, N_FFT/HOP at SR
     mel_db: np.ndarray
     onset_env: np.ndarray  # spectral flux of the log-mel spectrogram (note attacks)
+    onset_frames: np.ndarray  # frames of the attacks picked from onset_env
     frame_chroma: np.ndarray  # 12 x frames, normalized per frame, from the main STFT (fast pitch changes)
     acf: np.ndarray  # autocorrelation of the rhythm envelope (attacks plus harmonic changes), lag in frames
     change_acf: np.ndarray  # autocorrelation of harmonic change alone
@@ -208,6 +209,7 @@ def _shared_intermediates(y: np.ndarray) -> _Shared:
     magnitude = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP))
     mel_db = librosa.power_to_db(librosa.feature.melspectrogram(S=magnitude**2, sr=SR, n_mels=96), ref=1.0)
     onset_env = librosa.onset.onset_strength(S=mel_db, sr=SR, hop_length=HOP)
+    onset_frames = librosa.onset.onset_detect(onset_envelope=onset_env, sr=SR, hop_length=HOP)
     rms = librosa.feature.rms(S=magnitude, frame_length=N_FFT)[0]
     low = soxr.resample(y, SR, PITCH_SR)
     pitch_mag = np.abs(librosa.stft(np.pad(low, (0, max(0, PITCH_N_FFT - len(low)))), n_fft=PITCH_N_FFT,
@@ -218,8 +220,8 @@ def _shared_intermediates(y: np.ndarray) -> _Shared:
     change = chroma_change(frame_chroma)
     acf = onset_autocorrelation(rhythm_envelope(onset_env, change))
     change_acf = onset_autocorrelation(change)
-    texture = rhythm_texture(onset_env, frame_chroma)
-    return _Shared(magnitude, mel_db, onset_env, frame_chroma, acf, change_acf, texture, chroma, rms)
+    texture = rhythm_texture(onset_env, onset_frames, frame_chroma)
+    return _Shared(magnitude, mel_db, onset_env, onset_frames, frame_chroma, acf, change_acf, texture, chroma, rms)
 
 
 def _silent_features(duration_s: float) -> AudioFeatures:
@@ -292,21 +294,18 @@ def pulse_salience(acf: np.ndarray, lag: float) -> float:
     return sum(max(_acf_at(acf, k * lag), 0.0) for k in (1, 2, 3, 4)) / 4
 
 
-def rhythm_texture(onset_env: np.ndarray, frame_chroma: np.ndarray) -> dict[str, float]:
+def rhythm_texture(onset_env: np.ndarray, onset_frames: np.ndarray, frame_chroma: np.ndarray) -> dict[str, float]:
     """How the notes fall, whatever the beat: note rate, evenness of the gaps, and how many pitch
     classes sound at once. The tempo model reads it to judge how many notes a beat holds (a fiddle
     tune runs in sixteenths, a chorale moves in quarters), which periodicity alone cannot tell."""
-    import librosa
-
-    frames = librosa.onset.onset_detect(onset_envelope=onset_env, sr=SR, hop_length=HOP)
-    gaps_s = np.diff(frames) / FRAME_RATE
+    gaps_s = np.diff(onset_frames) / FRAME_RATE
     evenness = {"ioi_cv": 0.0, "ioi_stream": 0.0}
     if len(gaps_s):
         evenness = {"ioi_cv": float(gaps_s.std() / gaps_s.mean()),
                     "ioi_stream": float(np.mean(np.abs(gaps_s / np.median(gaps_s) - 1) < 0.15))}
     entropy = -(frame_chroma * np.log(frame_chroma + 1e-9)).sum(axis=0)
     active = (frame_chroma > 0.5 * frame_chroma.max(axis=0, keepdims=True)).sum(axis=0)
-    return {"log2_onsets_per_s": float(np.log2(max(len(frames), 1) / (len(onset_env) / FRAME_RATE))),
+    return {"log2_onsets_per_s": float(np.log2(max(len(onset_frames), 1) / (len(onset_env) / FRAME_RATE))),
             **evenness, "chroma_entropy": float(entropy.mean()), "active_pitch_classes": float(active.mean())}
 
 
@@ -468,7 +467,7 @@ def descriptors(shared: _Shared, y: np.ndarray, tempo_bpm: float, tempo_confiden
 
     magnitude = shared.magnitude
     duration_s = len(y) / SR
-    onset_rate = len(librosa.onset.onset_detect(onset_envelope=shared.onset_env, sr=SR, hop_length=HOP)) / duration_s
+    onset_rate = len(shared.onset_frames) / duration_s
     centroid_hz = float(np.median(librosa.feature.spectral_centroid(S=magnitude, sr=SR)[0]))
     flatness = float(np.median(librosa.feature.spectral_flatness(S=magnitude)[0]))
     flux = float(np.mean(shared.onset_env))

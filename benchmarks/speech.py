@@ -459,7 +459,8 @@ def run(args, log) -> tuple[dict, list, dict]:
         built, why = data.build(args.clips, args.asterisk_clips, args.music_clips, seed, log)
         for clip in built if len(args.seed) > 1 else ():
             clip.name = f"s{seed}-{clip.name}"
-        clips += [c for c in built if c.path not in {d.path for d in clips}]  # LibriVox + CMU: the same every seed
+        seen = {c.path for c in clips}  # LibriVox + CMU: the same clips every seed, kept once
+        clips += [c for c in built if c.path not in seen]
         notes += [note for note in why if note not in notes]
     timing["dataset"] = time.perf_counter() - t0
     t1 = time.perf_counter()

@@ -51,17 +51,19 @@ WIDE_TEMPO_RANGE_BPM = (45.0, 210.0)
 L2_PENALTY = 0.01  # scikit-learn's alpha (chosen over 1e-3..1 and 8-32 units, fitting on seeds 0-4 or 5-9)
 
 
+def candidates_of(y: np.ndarray) -> dict:
+    """The tempo candidates of samples at A.SR, through the analyzer's own steps: their BPM and features."""
+    shared = A._shared_intermediates(y)
+    candidates = A.tempo_candidates(shared.acf, shared.change_acf, shared.texture)
+    return {"bpm": [60 * A.FRAME_RATE / lag for lag, _ in candidates], "features": [f for _, f in candidates]}
+
+
 def clip_candidates(clip) -> dict:
-    """The clip's truth and its tempo candidates' features, through the analyzer's own steps (cached)."""
+    """The clip's truth and its tempo candidates (cached)."""
     wav = dataset.render(clip, 30.0)
     code = hashlib.sha1((ROOT / "analyzers" / "audio.py").read_bytes()).hexdigest()[:12]
-
-    def compute() -> dict:
-        shared = A._shared_intermediates(A.excerpt(MediaContext(wav).audio(sr=A.SR), A.SR))
-        candidates = A.tempo_candidates(shared.acf, shared.change_acf, shared.texture)
-        return {"bpm": [60 * A.FRAME_RATE / lag for lag, _ in candidates], "features": [f for _, f in candidates]}
-
-    return {"truth_bpm": clip.tempo_bpm, **dataset.cached_json("tempo-candidates", [code, wav.name], compute)}
+    return {"truth_bpm": clip.tempo_bpm, **dataset.cached_json(
+        "tempo-candidates", [code, wav.name], lambda: candidates_of(A.excerpt(MediaContext(wav).audio(sr=A.SR), A.SR)))}
 
 
 def seed_clips(seeds: list[int], count: int, tempo_range_bpm: tuple[float, float], log) -> dict[int, list[dict]]:
@@ -113,10 +115,7 @@ def groove_rows(count: int, seed: int) -> list[dict]:
         metronome = rng.random() < 0.25
         y = drum_pattern(tempo_bpm, int(rng.choice([3, 4])), 1 if metronome else int(rng.choice([1, 2, 4])), 30.0,
                          rng, metronome)
-        shared = A._shared_intermediates(y)
-        candidates = A.tempo_candidates(shared.acf, shared.change_acf, shared.texture)
-        rows.append({"truth_bpm": tempo_bpm, "bpm": [60 * A.FRAME_RATE / lag for lag, _ in candidates],
-                     "features": [f for _, f in candidates]})
+        rows.append({"truth_bpm": tempo_bpm, **candidates_of(y)})
     return rows
 
 
